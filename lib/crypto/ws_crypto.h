@@ -87,7 +87,8 @@ int ws_xaead_decrypt(uint8_t *dst, const uint8_t *src, size_t len,
  * TAI64N label of a wall-clock time. The nanoseconds are rounded down to a
  * multiple of 2^24 ns (about 16.8 ms) so that the timestamp in an
  * initiation is no precise clock oracle and still increases between the
- * at most 50 initiations per second a peer may send.
+ * at most 50 initiations per second a peer may send. Seconds are
+ * 2^62 + 10 + tv_sec, as in the Linux module and wireguard-go.
  */
 void ws_tai64n(uint8_t out[WS_TAI64N_LEN], const struct timespec *realtime);
 /* Big-endian byte order makes memcmp order the timestamps. */
@@ -104,7 +105,10 @@ void ws_random(void *p, size_t len);
 uint32_t ws_random_u32(void);
 uint32_t ws_random_uniform(uint32_t upper_bound);
 
-/* Base64 of a 32-byte key as wg(8) prints it (44 chars + NUL), and back. */
+/*
+ * Base64 of a 32-byte key as wg(8) prints it (44 chars + NUL), and back:
+ * 0, or -EINVAL (key zeroed) unless b64 is exactly 44 padded characters.
+ */
 enum { WS_KEY_B64_LEN = 45 };
 void ws_key_to_base64(char out[WS_KEY_B64_LEN], const uint8_t key[WS_KEY_LEN]);
 int ws_key_from_base64(uint8_t key[WS_KEY_LEN], const char *b64);
