@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, runs the CUnit suites,
+# then builds and runs them again under AddressSanitizer + UBSan.
+#   scripts/test.sh            everything
+#   WS_SKIP_ASAN=1 scripts/test.sh   skip the sanitizer pass (local iteration)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+. scripts/deps.sh
+ws_ensure_deps
+
+passed=0
+failed=0
+failures=()
+
+# meson's summary gives "Ok: N" and "Fail: N" (plus timeouts); count them.
+run_meson_tests() {
+	local dir=$1 label=$2 log rc=0 ok fail
+	log=$(mktemp)
+	meson test -C "$dir" --suite unit --print-errorlogs --num-processes 2 2>&1 | tee "$log" || rc=$?
+	ok=$(awk '/^Ok:/ {print $2}' "$log"); ok=${ok:-0}
+	fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s += $NF} END {print s + 0}' "$log")
+	rm -f "$log"
+	passed=$((passed + ok))
+	failed=$((failed + fail))
+	if [ "$rc" -ne 0 ] || [ "$fail" -ne 0 ]; then
+		failures+=("$label")
+		[ "$fail" -eq 0 ] && failed=$((failed + 1))
+	fi
+	return 0
+}
+
+configure() {
+	local dir=$1; shift
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" "$@" >/dev/null
+	else
+		meson setup "$dir" "$@"
+	fi
+	ninja -C "$dir"
+}
+
+echo "== build (release) =="
+configure build
+echo "== unit tests =="
+run_meson_tests build "unit"
+
+if [ "${WS_SKIP_ASAN:-0}" != 1 ]; then
+	echo "== build (ASan + UBSan) =="
+	configure build-asan -Dsanitize=true
+	echo "== unit tests under ASan + UBSan =="
+	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
+	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	export LSAN_OPTIONS=suppressions=$top/tests/unit/lsan.supp:print_suppressions=0
+	run_meson_tests build-asan "unit (asan)"
+fi
+
+echo
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "failed: ${failures[*]}"
+fi
+echo "${passed} passed, ${failed} failed"
+[ "$failed" -eq 0 ]
