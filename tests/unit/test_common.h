@@ -78,12 +78,19 @@ static inline size_t ws_test_unhex(uint8_t *out, size_t cap, const char *hex)
 }
 
 #ifdef WS_TEST_WITH_EAL
+#include <unistd.h>
+
 #include <rte_eal.h>
 /* EAL without hugepages, PCI or telemetry: enough for rte_fib/rte_hash. */
 static inline int ws_test_eal_init(void)
 {
-	char *argv[] = {"test", "--no-huge", "-m", "512", "--no-pci", "--in-memory",
-			"--no-telemetry", "-l", "0", "--log-level", "error", NULL};
+	/* --in-memory is refused with --no-huge; --no-shconf and a per-process
+	 * prefix keep parallel suites apart. */
+	static char prefix[32];
+	snprintf(prefix, sizeof(prefix), "wstest%d", (int)getpid());
+	char *argv[] = {"test", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+			"--file-prefix", prefix, "--no-telemetry", "-l", "0",
+			"--log-level", "error", NULL};
 	int argc = (int)(sizeof(argv) / sizeof(argv[0])) - 1;
 	return rte_eal_init(argc, argv) < 0 ? -1 : 0;
 }
