@@ -159,8 +159,12 @@ static struct ws_noise_keypair *keypair_alloc(struct ws_noise_local *l)
 		kp = l->u.keypair_alloc(l->u.arg);
 	else
 		kp = aligned_alloc(_Alignof(struct ws_noise_keypair), sizeof(*kp));
-	if (kp != NULL)
+	if (kp != NULL) {
+		uint32_t gen = kp->generation;
+
 		memset(kp, 0, sizeof(*kp));
+		kp->generation = gen;
+	}
 	return kp;
 }
 
@@ -171,7 +175,9 @@ void ws_noise_keypair_free(struct ws_noise_keypair *kp)
 	if (kp == NULL)
 		return;
 	l = kp->local;
+	uint32_t gen = kp->generation;
 	ws_memzero(kp, sizeof(*kp));
+	kp->generation = gen;
 	if (l->u.keypair_release != NULL)
 		l->u.keypair_release(l->u.arg, kp);
 	else
@@ -184,6 +190,7 @@ static void keypair_retire(struct ws_noise_local *l, struct ws_noise_keypair *kp
 	if (kp == NULL)
 		return;
 	STORE(kp->valid, false);
+	__atomic_fetch_add(&kp->generation, 1, __ATOMIC_RELEASE);
 	l->u.index_drop(l->u.arg, kp->local_index);
 	if (l->u.keypair_retire != NULL)
 		l->u.keypair_retire(l->u.arg, kp);

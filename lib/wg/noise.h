@@ -123,6 +123,13 @@ struct ws_noise_keypair {
 	uint64_t birthdate;     /* now at ws_noise_begin_session() */
 	bool is_initiator;
 	bool valid;             /* cleared (atomically) when retired or expired */
+	/*
+	 * Bumped (release) when the keypair is retired and kept across reuse
+	 * of its storage: a packet that took kp records it and checks it
+	 * (acquire) before using the keys, so a keypair retired and reused
+	 * while the packet was in a ring is never mistaken for its own.
+	 */
+	uint32_t generation;
 	struct ws_noise_remote *remote;
 	struct ws_noise_local *local;   /* outlives every keypair */
 	/* Used by the reorder stage only, one packet at a time, after the tag verified. */
