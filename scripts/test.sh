@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds, runs the CUnit suites,
-# then builds and runs them again under AddressSanitizer + UBSan.
-#   scripts/test.sh            everything
-#   WS_SKIP_ASAN=1 scripts/test.sh   skip the sanitizer pass (local iteration)
+# the integration scenarios (network namespaces, the gateway on af_packet,
+# Debian's wireguard-go as the far peer; root only), then builds and runs
+# the unit suites again under AddressSanitizer + UBSan.
+#   scripts/test.sh                      everything
+#   WS_SKIP_ASAN=1 scripts/test.sh       skip the sanitizer pass
+#   WS_SKIP_INTEGRATION=1 scripts/test.sh  skip the namespace scenarios
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -15,9 +18,9 @@ failures=()
 
 # meson's summary gives "Ok: N" and "Fail: N" (plus timeouts); count them.
 run_meson_tests() {
-	local dir=$1 label=$2 log rc=0 ok fail
+	local dir=$1 label=$2 suite=$3 log rc=0 ok fail
 	log=$(mktemp)
-	meson test -C "$dir" --suite unit --print-errorlogs --num-processes 2 2>&1 | tee "$log" || rc=$?
+	meson test -C "$dir" --suite "$suite" --print-errorlogs --num-processes 2 2>&1 | tee "$log" || rc=$?
 	ok=$(awk '/^Ok:/ {print $2}' "$log"); ok=${ok:-0}
 	fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s += $NF} END {print s + 0}' "$log")
 	rm -f "$log"
@@ -43,7 +46,16 @@ configure() {
 echo "== build (release) =="
 configure build
 echo "== unit tests =="
-run_meson_tests build "unit"
+run_meson_tests build "unit" unit
+
+if [ "${WS_SKIP_INTEGRATION:-0}" != 1 ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		echo "== integration tests (netns + wireguard-go) =="
+		run_meson_tests build "integration" integration
+	else
+		echo "== integration tests skipped: they need root for network namespaces =="
+	fi
+fi
 
 if [ "${WS_SKIP_ASAN:-0}" != 1 ]; then
 	echo "== build (ASan + UBSan) =="
@@ -52,7 +64,7 @@ if [ "${WS_SKIP_ASAN:-0}" != 1 ]; then
 	export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	export LSAN_OPTIONS=suppressions=$top/tests/unit/lsan.supp:print_suppressions=0
-	run_meson_tests build-asan "unit (asan)"
+	run_meson_tests build-asan "unit (asan)" unit
 fi
 
 echo

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * wirespeed: the gateway executable. The config is loaded and checked
+ * before the EAL starts, so a bad config starts nothing.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "args.h"
+#include "gateway.h"
+
+/* Static: too big for a stack, and the signal handler reaches it. */
+static struct ws_gw gw;
+static struct ws_config cfg;
+
+static void on_signal(int sig)
+{
+	RTE_SET_USED(sig);
+	__atomic_store_n(&gw.stop, true, __ATOMIC_RELEASE);
+}
+
+static void *stats_thread(void *arg)
+{
+	unsigned interval = *(unsigned *)arg, i;
+
+	while (!__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE)) {
+		for (i = 0; i < interval * 10 && !__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE); i++)
+			usleep(100 * 1000);
+		if (!__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE))
+			ws_gw_stats_print(&gw, stdout, "stats: ");
+	}
+	return NULL;
+}
+
+/* The EAL's argv: the command line's part, or argv[0] and the config's "eal". */
+static char **eal_argv(const struct ws_args *a, char *prog, int *argc)
+{
+	int n = a->n_eal > 0 ? a->n_eal : (int)cfg.n_eal + 1, i;
+	char **v = calloc((size_t)n + 1, sizeof(*v));
+
+	if (v == NULL)
+		return NULL;
+	if (a->n_eal > 0) {
+		for (i = 0; i < n; i++)
+			v[i] = a->eal[i];
+	} else {
+		v[0] = prog;
+		for (i = 1; i < n; i++)
+			v[i] = cfg.eal[i - 1];
+	}
+	*argc = n;
+	return v;
+}
+
+/* Fail early and clearly when the configured AEAD back end cannot run here. */
+static int check_crypto(void)
+{
+	struct ws_aead *aead;
+
+	if (cfg.crypto == WS_CRYPTO_CRYPTODEV) {
+		fprintf(stderr, "wirespeed: crypto: \"cryptodev\" is not available in this "
+			"build; use \"ipsec_mb\" or \"sodium\"\n");
+		return -ENOTSUP;
+	}
+	aead = ws_aead_create(ws_crypto_backend_name(cfg.crypto));
+	if (aead == NULL) {
+		fprintf(stderr, "wirespeed: crypto: back end \"%s\" cannot run here: %s\n",
+			ws_crypto_backend_name(cfg.crypto), strerror(errno));
+		return -ENOTSUP;
+	}
+	ws_aead_free(aead);
+	return 0;
+}
+
+static int write_pid(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+		fprintf(stderr, "wirespeed: --pid-file %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char err[512], warn[512];
+	struct ws_args args;
+	struct sigaction sa;
+	pthread_t stats_tid;
+	bool stats_running = false;
+	char **ev = NULL;
+	int n_ev, rc, status = EXIT_FAILURE;
+
+	if (ws_args_parse(argc, argv, &args, err, sizeof(err)) != 0) {
+		fprintf(stderr, "wirespeed: %s\n", err);
+		ws_args_usage(stderr, argv[0]);
+		return 2;
+	}
+	if (args.help) {
+		ws_args_usage(stdout, argv[0]);
+		return 0;
+	}
+	if (args.version) {
+		printf("wirespeed %s\n", WS_VERSION);
+		return 0;
+	}
+	if (ws_crypto_init() != 0) {
+		fprintf(stderr, "wirespeed: crypto library initialisation failed\n");
+		return 1;
+	}
+	rc = ws_config_load_file(args.config, &cfg, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "wirespeed: %s\n", err);
+		return 1;
+	}
+	if (ws_config_check_file_mode(args.config, warn, sizeof(warn)) == 1)
+		fprintf(stderr, "wirespeed: warning: %s\n", warn);
+	if (check_crypto() != 0)
+		goto out_cfg;
+	if (args.n_eal == 0 && cfg.n_eal == 0) {
+		fprintf(stderr, "wirespeed: no EAL options on the command line and no \"eal\" "
+			"in %s\n", args.config);
+		goto out_cfg;
+	}
+	ev = eal_argv(&args, argv[0], &n_ev);
+	if (ev == NULL)
+		goto out_cfg;
+	rc = rte_eal_init(n_ev, ev);
+	if (rc < 0) {
+		fprintf(stderr, "wirespeed: EAL: %s\n", rte_strerror(rte_errno));
+		free(ev);
+		goto out_cfg;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	gw.idle_sleep_us = args.idle_sleep_us;
+	if (ws_gw_start(&gw, &cfg) != 0)
+		goto out_eal;
+	if (ws_gw_lcores_launch(&gw) != 0) {
+		__atomic_store_n(&gw.stop, true, __ATOMIC_RELEASE);
+		ws_gw_stop(&gw);
+		goto out_eal;
+	}
+	if (args.stats_interval > 0 &&
+	    rte_ctrl_thread_create(&stats_tid, "ws-stats", NULL, stats_thread,
+				   &args.stats_interval) == 0)
+		stats_running = true;
+	if (args.pid_file != NULL)
+		write_pid(args.pid_file);
+	printf("wirespeed: ready\n");
+	fflush(stdout);
+
+	if (gw.lcores[rte_get_main_lcore()].roles != 0) {
+		ws_gw_lcore_loop(&gw);
+	} else {
+		while (!__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE))
+			usleep(100 * 1000);
+	}
+
+	printf("wirespeed: stopping\n");
+	if (stats_running)
+		pthread_join(stats_tid, NULL);
+	ws_gw_lcores_join(&gw);
+	ws_gw_stats_print(&gw, stdout, "final: ");
+	rc = ws_gw_stop(&gw);
+	if (rc == 0)
+		status = EXIT_SUCCESS;
+	else
+		fprintf(stderr, "wirespeed: error: mbufs leaked (see above)\n");
+	if (args.pid_file != NULL)
+		unlink(args.pid_file);
+out_eal:
+	rte_eal_cleanup();
+	free(ev);
+out_cfg:
+	ws_config_free(&cfg);
+	return status;
+}

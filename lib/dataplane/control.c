@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control role, one iteration at a time: handshake messages, the
+ * control ring (ARP/ND, echo, packets to stage or to hold for a next hop),
+ * data-path events, the per-peer timers and housekeeping. It also sends
+ * data of its own (staged packets, keepalives) through the workers, in its
+ * own reorder stream gw->control_stream.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "control_priv.h"
+
+/* Staging: clear packets for a peer with no usable keypair. */
+
+void ws_ctl_stage(struct ws_gw *gw, struct ws_gw_peer *p, struct rte_mbuf *m, uint64_t now)
+{
+	struct ws_pkt_meta *meta = ws_meta(m);
+	struct ws_net_pkt pkt;
+	unsigned port = meta->port < gw->n_ports ? meta->port : (unsigned)gw->clear_port;
+	enum ws_net_drop why;
+
+	/* Where the IP packet starts and how long it is, whatever RX filled in. */
+	why = ws_net_classify_mbuf(&gw->ports[port].net, m, &pkt);
+	if (why != WS_NET_DROP_NONE || pkt.kind != WS_NET_KIND_FORWARD) {
+		ws_ctl_stats(gw)->parse_drops[why]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	meta->l3_off = pkt.l3_off;
+	meta->plain_len = pkt.l3_len;
+	meta->port = port;
+	meta->next = NULL;
+	if (p->staged_tail == NULL)
+		p->staged_head = m;
+	else
+		ws_meta(p->staged_tail)->next = m;
+	p->staged_tail = m;
+	if (++p->n_staged > WS_MAX_STAGED_PACKETS) {
+		struct rte_mbuf *old = p->staged_head;
+
+		p->staged_head = ws_meta(old)->next;
+		p->n_staged--;
+		ws_ctl_drop(gw, old, WS_GW_DROP_STAGED_OVERFLOW);
+	}
+	if (ws_noise_keypair_current(&p->noise, now) != NULL)
+		ws_ctl_flush_staged(gw, p, false, now);
+	else
+		ws_ctl_want_handshake(gw, p, now);
+}
+
+static struct rte_mbuf *unstage(struct ws_gw_peer *p)
+{
+	struct rte_mbuf *m = p->staged_head;
+
+	p->staged_head = ws_meta(m)->next;
+	if (p->staged_head == NULL)
+		p->staged_tail = NULL;
+	p->n_staged--;
+	return m;
+}
+
+static void restage_front(struct ws_gw_peer *p, struct rte_mbuf *m)
+{
+	ws_meta(m)->next = p->staged_head;
+	p->staged_head = m;
+	if (p->staged_tail == NULL)
+		p->staged_tail = m;
+	p->n_staged++;
+}
+
+static struct rte_mbuf *keepalive_alloc(struct ws_gw *gw)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(gw->pool);
+
+	if (m == NULL) {
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_NO_MBUF]++;
+		return NULL;
+	}
+	/* An empty payload: the worker recognises a keepalive by plain_len == 0. */
+	ws_meta(m)->l3_off = 0;
+	ws_meta(m)->plain_len = 0;
+	ws_meta(m)->port = gw->tunnel_port;
+	return m;
+}
+
+/* One burst to one worker; returns how many went (0: no room or no counters). */
+static unsigned flush_burst(struct ws_gw *gw, struct ws_gw_peer *p, struct ws_noise_keypair *kp,
+			    bool keepalive, uint64_t now)
+{
+	struct ws_gw_device *dev = gw->dev;
+	struct rte_mbuf *burst[WS_CTL_BURST];
+	struct rte_ring *ring;
+	unsigned n = 0, room;
+	uint32_t gen;
+
+	ring = gw->work[gw->control_stream][dev->next_worker++ % gw->n_workers];
+	/* Control is the ring's only producer: the room it sees stays. */
+	room = RTE_MIN(rte_ring_free_count(ring), (unsigned)WS_CTL_BURST);
+	gen = __atomic_load_n(&kp->generation, __ATOMIC_ACQUIRE);
+
+	while (n < room && (p->n_staged > 0 || (n == 0 && keepalive))) {
+		struct rte_mbuf *m = p->n_staged > 0 ? unstage(p) : keepalive_alloc(gw);
+		struct ws_pkt_meta *meta;
+		uint64_t counter;
+
+		if (m == NULL)
+			break;
+		if (ws_noise_keypair_next_counter(kp, &counter) != 0) {
+			/* Out of counters: keep it for the next keypair. */
+			if (ws_meta(m)->plain_len > 0)
+				restage_front(p, m);
+			else
+				rte_pktmbuf_free(m);
+			ws_ctl_want_handshake(gw, p, now);
+			break;
+		}
+		meta = ws_meta(m);
+		meta->dir = WS_DIR_ENCRYPT;
+		meta->flags = 0;
+		meta->stream = gw->control_stream;
+		meta->status = 0;
+		meta->peer_id = p->id;
+		meta->kp = kp;
+		meta->kp_gen = gen;
+		meta->counter = counter;
+		meta->next = NULL;
+		*rte_reorder_seqn(m) = dev->seqn++;
+		burst[n++] = m;
+	}
+	if (n > 0 && rte_ring_enqueue_burst(ring, (void **)burst, n, NULL) != n)
+		CTL_LOG(ERR, "work ring of stream %u lost room it had", gw->control_stream);
+	return n;
+}
+
+void ws_ctl_flush_staged(struct ws_gw *gw, struct ws_gw_peer *p, bool want_keepalive,
+			 uint64_t now)
+{
+	struct ws_noise_keypair *kp = ws_noise_keypair_current(&p->noise, now);
+	unsigned tries = 0;
+
+	if (kp == NULL) {
+		if (p->n_staged > 0 || want_keepalive)
+			ws_ctl_want_handshake(gw, p, now);
+		return;
+	}
+	if ((p->n_staged == 0 && !want_keepalive) || gw->n_workers == 0)
+		return;
+	/* What finds no room stays staged; the timer walk flushes it. */
+	while (flush_burst(gw, p, kp, want_keepalive, now) > 0 && p->n_staged > 0 &&
+	       ++tries < gw->n_workers * 4)
+		want_keepalive = false;
+}
+
+/* Events. */
+
+static void record_handshake_time(struct ws_gw_peer *p)
+{
+	struct timespec ts;
+
+	ws_ctl_wall_clock(&ts);
+	__atomic_store_n(&p->last_handshake_sec, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->last_handshake_nsec, (int64_t)ts.tv_nsec, __ATOMIC_RELAXED);
+}
+
+static void want_rekey(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
+{
+	struct ws_noise_keypair *kp = ws_noise_keypair_current(&p->noise, now);
+	struct ws_keypair_facts f;
+
+	if (kp == NULL) {
+		ws_ctl_want_handshake(gw, p, now);
+		return;
+	}
+	f.birth = kp->birthdate;
+	f.counter = __atomic_load_n(&kp->send_counter, __ATOMIC_RELAXED);
+	f.initiator = kp->is_initiator;
+	/* The receive-side rekey goes out once per session (the last-minute flag). */
+	if (ws_timers_rekey_on_send(&f, now) || ws_timers_lastminute_rekey(&p->timers, &f, now))
+		ws_ctl_want_handshake(gw, p, now);
+}
+
+static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
+{
+	uint32_t ev = __atomic_exchange_n(&p->ev_pending, 0, __ATOMIC_ACQUIRE);
+	struct ws_timers *t = &p->timers;
+	uint64_t st[WS_EV_COUNT];
+
+	if (ev == 0)
+		return;
+	for (unsigned b = 0; b < WS_EV_COUNT; b++)
+		st[b] = __atomic_load_n(&p->ev_stamp[b], __ATOMIC_RELAXED);
+	if (ev & WS_EV_CONFIRMED) {
+		ws_timers_handshake_complete(t, st[6]);
+		record_handshake_time(p);
+		CTL_LOG(DEBUG, "peer %u: responder session confirmed", p->id);
+	}
+	if (ev & WS_EV_AUTH_RECEIVED)
+		ws_timers_any_authenticated_packet_received(t, st[3]);
+	if (ev & WS_EV_TRAVERSAL)
+		ws_timers_any_authenticated_packet_traversal(t, st[4]);
+	if (ev & WS_EV_DATA_RECEIVED)
+		ws_timers_data_received(t, st[1]);
+	if (ev & WS_EV_AUTH_SENT)
+		ws_timers_any_authenticated_packet_sent(t, st[2]);
+	if (ev & WS_EV_DATA_SENT)
+		ws_timers_data_sent(t, st[0]);
+	if (ev & WS_EV_WANT_HANDSHAKE)
+		want_rekey(gw, p, now);
+	if ((ev & WS_EV_CONFIRMED) && p->n_staged > 0)
+		ws_ctl_flush_staged(gw, p, false, now);
+}
+
+static void events_poll(struct ws_gw *gw, uint64_t now)
+{
+	uint32_t ids[WS_CTL_BURST];
+	unsigned n = rte_ring_sc_dequeue_burst_elem(gw->events, ids, sizeof(ids[0]), RTE_DIM(ids),
+						    NULL);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct ws_gw_peer *p = ws_peer_table_get(gw->peers, ids[i]);
+
+		if (p != NULL)
+			peer_events(gw, p, now);
+	}
+}
+
+/* Timers. */
+
+struct walk_ctx {
+	struct ws_gw *gw;
+	uint64_t now;
+};
+
+static int timers_cb(void *arg, uint32_t id, void *obj)
+{
+	struct walk_ctx *c = arg;
+	struct ws_gw_peer *p = obj;
+	uint32_t act;
+
+	RTE_SET_USED(id);
+	if (__atomic_load_n(&p->ev_pending, __ATOMIC_RELAXED) != 0)
+		peer_events(c->gw, p, c->now);
+	if (p->n_staged > 0 && ws_noise_keypair_current(&p->noise, c->now) != NULL)
+		ws_ctl_flush_staged(c->gw, p, false, c->now);
+	if (ws_timers_next_deadline(&p->timers) > c->now)
+		return 0;
+	act = ws_timers_poll(&p->timers, c->now);
+	if (act & WS_TIMERS_ZERO_KEYS) {
+		CTL_LOG(DEBUG, "peer %u: zeroing key material", p->id);
+		ws_noise_remote_clear(&p->noise);
+	}
+	if (act & WS_TIMERS_GIVE_UP) {
+		CTL_LOG(INFO, "peer %u: handshake gave up, %u staged packets dropped", p->id,
+			p->n_staged);
+		ws_ctl_free_staged(c->gw, p, WS_GW_DROP_NO_KEYPAIR);
+	}
+	if (act & WS_TIMERS_SEND_INITIATION)
+		ws_ctl_send_initiation(c->gw, p, (act & WS_TIMERS_RETRY) != 0, c->now);
+	if (act & WS_TIMERS_SEND_KEEPALIVE)
+		ws_ctl_flush_staged(c->gw, p, true, c->now);
+	return 0;
+}
+
+/* The control ring. */
+
+static void ctl_in_one(struct ws_gw *gw, struct rte_mbuf *m, uint64_t now)
+{
+	struct ws_pkt_meta *meta = ws_meta(m);
+	struct ws_net_pkt pkt;
+	enum ws_net_drop why;
+
+	if (meta->flags & WS_META_F_NEIGH) {
+		ws_ctl_hold_in(gw, m, now);
+		return;
+	}
+	if (meta->dir == WS_DIR_ENCRYPT) {
+		struct ws_gw_peer *p = ws_peer_table_get(gw->peers, meta->peer_id);
+
+		if (p == NULL)
+			ws_ctl_drop(gw, m, WS_GW_DROP_NO_PEER);
+		else
+			ws_ctl_stage(gw, p, m, now);
+		return;
+	}
+	if (meta->port >= gw->n_ports) {
+		ws_ctl_drop(gw, m, WS_GW_DROP_NO_ROUTE);
+		return;
+	}
+	why = ws_net_classify_mbuf(&gw->ports[meta->port].net, m, &pkt);
+	if (why != WS_NET_DROP_NONE) {
+		ws_ctl_stats(gw)->parse_drops[why]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	switch (pkt.kind) {
+	case WS_NET_KIND_ARP:
+	case WS_NET_KIND_ND:
+		ws_ctl_neigh_in(gw, m, &pkt, now);
+		break;
+	case WS_NET_KIND_ECHO:
+		ws_ctl_echo_in(gw, m, &pkt);
+		break;
+	default:
+		ws_ctl_stats(gw)->parse_drops[WS_NET_DROP_L4_PROTO]++;
+		rte_pktmbuf_free(m);
+		break;
+	}
+}
+
+void ws_control_poll(struct ws_gw *gw, struct ws_lcore *lc)
+{
+	struct ws_gw_device *dev = gw->dev;
+	struct rte_mbuf *ms[WS_CTL_BURST];
+	uint64_t now = ws_gw_now();
+	unsigned n;
+
+	RTE_SET_USED(lc);
+	ws_ctl_handshake_in(gw, now);
+
+	n = rte_ring_dequeue_burst(gw->ctl_in, (void **)ms, RTE_DIM(ms), NULL);
+	for (unsigned i = 0; i < n; i++)
+		ctl_in_one(gw, ms[i], now);
+
+	events_poll(gw, now);
+
+	if (now >= dev->next_timers) {
+		struct walk_ctx c = { .gw = gw, .now = now };
+
+		ws_peer_table_walk(gw->peers, timers_cb, &c);
+		dev->next_timers = now + WS_CTL_TIMER_TICK_NS;
+	}
+	if (now >= dev->next_neigh) {
+		ws_ctl_neigh_poll(gw, now);
+		dev->next_neigh = now + WS_CTL_NEIGH_TICK_NS;
+	}
+	if (now >= dev->next_gc) {
+		ws_ratelimiter_gc(gw->ratelimiter, now);
+		dev->next_gc = now + WS_NSEC_PER_SEC;
+	}
+	ws_ctl_run_deferred(gw);
+	rte_rcu_qsbr_dq_reclaim(gw->rcu_dq, 64, NULL, NULL, NULL);
+}

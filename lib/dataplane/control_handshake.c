@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Handshake messages in and out: mac1/mac2 and cookie replies under load,
+ * the rate limiter, noise, and the timer events each message implies
+ * (timers.h gives the order). Keys never reach a log line.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "control_priv.h"
+
+/* Send a handshake or cookie message to dst from the tunnel port. */
+static void send_msg(struct ws_gw *gw, const struct ws_endpoint *dst, const void *msg,
+		     uint32_t len, uint64_t now)
+{
+	struct ws_gw_port *port = &gw->ports[gw->tunnel_port];
+	struct ws_net_udp_out o = {
+		.src_mac = port->net.mac,
+		.dst = *dst,
+		.ip_id = gw->dev->ip_id++,
+		.udp4_cksum = true,
+	};
+	struct ws_endpoint nh;
+	uint32_t hl = ws_net_udp_hdrs_len(dst->family);
+	struct rte_mbuf *m;
+	uint8_t *buf;
+	int ret;
+
+	if (ws_ctl_tunnel_route(gw, dst, &nh, &o.src) != 0) {
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_NO_ROUTE]++;
+		return;
+	}
+	o.src.port = port->net.listen_port;
+	m = rte_pktmbuf_alloc(gw->pool);
+	if (m == NULL) {
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_NO_MBUF]++;
+		return;
+	}
+	buf = (uint8_t *)rte_pktmbuf_append(m, hl + len);
+	if (buf == NULL) {
+		ws_ctl_drop(gw, m, WS_GW_DROP_TOO_BIG);
+		return;
+	}
+	memcpy(buf + hl, msg, len);
+	ret = ws_net_build_udp(buf, hl + len, &o, len);
+	if (ret < 0) {
+		ws_ctl_drop(gw, m, WS_GW_DROP_NO_ROUTE);
+		return;
+	}
+	ws_ctl_xmit_via(gw, m, gw->tunnel_port, &nh, now);
+}
+
+void ws_ctl_send_initiation(struct ws_gw *gw, struct ws_gw_peer *p, bool retry, uint64_t now)
+{
+	struct ws_msg_initiation msg;
+	struct ws_endpoint ep;
+	struct timespec wall;
+	int ret;
+
+	ws_gw_peer_endpoint_get(p, &ep);
+	if (ep.family == WS_AF_NONE) {
+		/* Nowhere to send: the retry and give-up timers still run. */
+		ws_timers_handshake_initiated(&p->timers, now);
+		return;
+	}
+	ws_ctl_wall_clock(&wall);
+	ret = ws_noise_create_initiation(&p->noise, &msg, &wall);
+	if (ret != 0) {
+		CTL_LOG(WARNING, "peer %u: cannot create an initiation: %s", p->id,
+			strerror(-ret));
+		return;
+	}
+	ws_cookie_maker_add_macs(&p->cookie, &msg, sizeof(msg), now);
+	ws_timers_any_authenticated_packet_traversal(&p->timers, now);
+	ws_timers_any_authenticated_packet_sent(&p->timers, now);
+	send_msg(gw, &ep, &msg, sizeof(msg), now);
+	ws_timers_handshake_initiated(&p->timers, now);
+	ws_ctl_stats(gw)->handshakes_out++;
+	CTL_LOG(DEBUG, "peer %u: handshake initiation sent%s", p->id, retry ? " (retry)" : "");
+	ws_memzero(&msg, sizeof(msg));
+}
+
+void ws_ctl_want_handshake(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
+{
+	if (ws_timers_want_initiation(&p->timers, now))
+		ws_ctl_send_initiation(gw, p, false, now);
+}
+
+static void got_initiation(struct ws_gw *gw, const struct ws_msg_initiation *in,
+			   const struct ws_endpoint *src, uint64_t now)
+{
+	struct ws_msg_response resp;
+	struct ws_noise_remote *r;
+	struct ws_gw_peer *p;
+	int ret;
+
+	ret = ws_noise_consume_initiation(&gw->noise, in, now, &r);
+	if (ret != 0) {
+		CTL_LOG(DEBUG, "initiation refused: %s", strerror(-ret));
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
+		return;
+	}
+	p = ws_gw_peer_of(r);
+	ws_gw_peer_endpoint_set(p, src);
+	ws_timers_any_authenticated_packet_received(&p->timers, now);
+	ws_timers_any_authenticated_packet_traversal(&p->timers, now);
+
+	ret = ws_noise_create_response(r, &resp);
+	if (ret == 0)
+		ret = ws_noise_begin_session(r, now);
+	if (ret != 0) {
+		CTL_LOG(WARNING, "peer %u: cannot answer its initiation: %s", p->id,
+			strerror(-ret));
+		ws_memzero(&resp, sizeof(resp));
+		return;
+	}
+	ws_cookie_maker_add_macs(&p->cookie, &resp, sizeof(resp), now);
+	ws_timers_session_derived(&p->timers, now);
+	ws_timers_any_authenticated_packet_traversal(&p->timers, now);
+	ws_timers_any_authenticated_packet_sent(&p->timers, now);
+	send_msg(gw, src, &resp, sizeof(resp), now);
+	ws_timers_response_sent(&p->timers, now);
+	ws_ctl_stats(gw)->handshakes_out++;
+	CTL_LOG(INFO, "peer %u: initiation answered", p->id);
+	ws_memzero(&resp, sizeof(resp));
+}
+
+static void got_response(struct ws_gw *gw, const struct ws_msg_response *in,
+			 const struct ws_endpoint *src, uint64_t now)
+{
+	struct ws_noise_remote *r;
+	struct ws_gw_peer *p = NULL;
+	struct timespec ts;
+	int ret;
+
+	ret = ws_noise_consume_response(&gw->noise, in, &r);
+	if (ret == 0) {
+		p = ws_gw_peer_of(r);
+		ret = ws_noise_begin_session(r, now);
+	}
+	if (ret != 0) {
+		CTL_LOG(DEBUG, "response refused: %s", strerror(-ret));
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
+		return;
+	}
+	ws_gw_peer_endpoint_set(p, src);
+	ws_timers_any_authenticated_packet_received(&p->timers, now);
+	ws_timers_any_authenticated_packet_traversal(&p->timers, now);
+	ws_timers_session_derived(&p->timers, now);
+	ws_timers_handshake_complete(&p->timers, now);
+	ws_ctl_wall_clock(&ts);
+	__atomic_store_n(&p->last_handshake_sec, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->last_handshake_nsec, (int64_t)ts.tv_nsec, __ATOMIC_RELAXED);
+	CTL_LOG(INFO, "peer %u: handshake complete (initiator)", p->id);
+	/* The first data, or a keepalive, lets the responder confirm the keypair. */
+	ws_ctl_flush_staged(gw, p, true, now);
+}
+
+static void got_cookie(struct ws_gw *gw, const struct ws_msg_cookie *in, uint64_t now)
+{
+	uint32_t idx = rte_le_to_cpu_32(in->receiver_index);
+	struct ws_noise_remote *r = ws_index_lookup(gw->index, idx, WS_INDEX_HANDSHAKE);
+	struct ws_noise_keypair *kp;
+	struct ws_gw_peer *p;
+
+	if (r == NULL) {
+		/* A reply to our response: its index names a keypair by now. */
+		kp = ws_index_lookup(gw->index, idx, WS_INDEX_KEYPAIR);
+		r = kp == NULL ? NULL : kp->remote;
+	}
+	if (r == NULL) {
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
+		return;
+	}
+	p = ws_gw_peer_of(r);
+	if (ws_cookie_maker_consume_reply(&p->cookie, in, now) != 0) {
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
+		return;
+	}
+	CTL_LOG(DEBUG, "peer %u: cookie learnt", p->id);
+}
+
+static void handshake_one(struct ws_gw *gw, struct rte_mbuf *m, bool under_load, uint64_t now)
+{
+	union {
+		struct ws_msg_initiation init;
+		struct ws_msg_response resp;
+		struct ws_msg_cookie cookie;
+	} u;
+	struct ws_net_pkt pkt;
+	enum ws_net_drop why;
+	enum ws_cookie_mac_state st;
+
+	why = ws_net_classify_mbuf(&gw->ports[gw->tunnel_port].net, m, &pkt);
+	if (why != WS_NET_DROP_NONE || pkt.kind != WS_NET_KIND_WG_HANDSHAKE ||
+	    pkt.payload_len > sizeof(u)) {
+		ws_ctl_stats(gw)->parse_drops[why != WS_NET_DROP_NONE ? why : WS_NET_DROP_WG_TYPE]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	memcpy(&u, rte_pktmbuf_mtod_offset(m, const uint8_t *, pkt.payload_off), pkt.payload_len);
+	rte_pktmbuf_free(m);
+	ws_ctl_stats(gw)->handshakes_in++;
+
+	if (pkt.wg_type == WS_MSG_COOKIE) {
+		got_cookie(gw, &u.cookie, now);
+		return;
+	}
+	st = ws_cookie_checker_validate(&gw->cookie, &u, pkt.payload_len, &pkt.src, under_load,
+					now);
+	if (st == WS_COOKIE_INVALID_MAC1) {
+		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
+		return;
+	}
+	if (under_load && st == WS_COOKIE_VALID_MAC1_NO_COOKIE) {
+		struct ws_msg_cookie reply;
+
+		/* Prove the source address first; costs no DH. */
+		if (ws_cookie_checker_create_reply(&gw->cookie, &reply, &u, pkt.payload_len,
+						   &pkt.src, now) == 0) {
+			send_msg(gw, &pkt.src, &reply, sizeof(reply), now);
+			ws_ctl_stats(gw)->cookies_sent++;
+		}
+		return;
+	}
+	if (pkt.wg_type == WS_MSG_INITIATION) {
+		if (under_load && !ws_ratelimiter_allow(gw->ratelimiter, &pkt.src, now)) {
+			ws_ctl_stats(gw)->drops[WS_GW_DROP_RATELIMIT]++;
+			return;
+		}
+		got_initiation(gw, &u.init, &pkt.src, now);
+	} else if (pkt.wg_type == WS_MSG_RESPONSE) {
+		got_response(gw, &u.resp, &pkt.src, now);
+	}
+	ws_memzero(&u, sizeof(u));
+}
+
+void ws_ctl_handshake_in(struct ws_gw *gw, uint64_t now)
+{
+	struct rte_mbuf *ms[WS_CTL_BURST];
+	bool under_load;
+	unsigned n;
+
+	if (gw->hs_in == NULL)
+		return;
+	under_load = ws_cookie_under_load(&gw->load, rte_ring_count(gw->hs_in),
+					  rte_ring_get_capacity(gw->hs_in), now);
+	n = rte_ring_dequeue_burst(gw->hs_in, (void **)ms, RTE_DIM(ms), NULL);
+	for (unsigned i = 0; i < n; i++)
+		handshake_one(gw, ms[i], under_load, now);
+}

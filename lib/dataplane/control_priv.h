@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The control role's private state and the functions its files share
+ * (device.c, control.c, control_handshake.c, control_neigh.c). Everything
+ * here runs on the control lcore, or before launch / after stop, except
+ * where a comment says otherwise.
+ */
+#ifndef WS_CONTROL_PRIV_H
+#define WS_CONTROL_PRIV_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include <rte_log.h>
+
+#include "gateway.h"
+
+extern int ws_control_logtype;
+#define CTL_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, ws_control_logtype, "wirespeed.control: " fmt "\n", ##__VA_ARGS__)
+
+enum {
+	WS_CTL_NH_MAX = 64,             /* next hops with frames held at once */
+	WS_CTL_HELD_MAX = 256,          /* frames held for resolution, in all */
+	WS_CTL_HOLD_NS = 3000000000ull, /* longest a frame waits for its next hop */
+	WS_CTL_TIMER_TICK_NS = 10000000ull,
+	WS_CTL_NEIGH_TICK_NS = 1000000ull,
+	WS_CTL_BURST = WS_BURST,
+};
+
+/* Frames waiting for one next hop's MAC. */
+struct ws_ctl_nh {
+	bool used;
+	uint8_t port;                   /* index into gw->ports[] */
+	struct ws_endpoint addr;        /* port 0 */
+	uint64_t since;                 /* when the oldest frame started waiting */
+	struct rte_mbuf *head;          /* linked through ws_meta()->next */
+	struct rte_mbuf *tail;
+	unsigned n;
+};
+
+/* Work a data-path lcore hands to control: drop an index, retire a keypair. */
+struct ws_ctl_deferred {
+	uint32_t index;
+	uint32_t kind;                  /* WS_CTL_DEFER_* */
+	struct ws_noise_keypair *kp;
+};
+enum { WS_CTL_DEFER_INDEX = 1, WS_CTL_DEFER_RETIRE = 2 };
+
+/* Elements of gw->rcu_dq: storage freed after a grace period. */
+struct ws_ctl_rcu_elem {
+	void *obj;
+	uintptr_t kind;                 /* WS_CTL_RCU_* */
+};
+enum { WS_CTL_RCU_KEYPAIR = 1, WS_CTL_RCU_PEER = 2 };
+
+struct ws_gw_device {
+	struct ws_gw *gw;
+	struct rte_mempool *kp_pool;    /* type-stable keypair storage */
+	struct rte_ring *deferred;      /* MP/SC of struct ws_ctl_deferred */
+	uint32_t peer_capacity;
+	bool own_neigh;                 /* gw->neigh created here */
+	bool own_rcu;                   /* gw->rcu created here */
+	bool own_events;                /* gw->events created here (the app makes it first) */
+	uint16_t ip_id;                 /* IPv4 identification of our datagrams */
+
+	/* Control's own reorder stream. */
+	uint32_t seqn;
+	unsigned next_worker;
+
+	uint64_t next_timers;
+	uint64_t next_neigh;
+	uint64_t next_gc;
+
+	struct ws_ctl_nh nh[WS_CTL_NH_MAX];
+	unsigned n_held;
+};
+
+/* Stats of the calling lcore (control). */
+static inline struct ws_lcore_stats *ws_ctl_stats(struct ws_gw *gw)
+{
+	unsigned id = rte_lcore_id();
+
+	return &gw->stats[id < RTE_MAX_LCORE ? id : gw->control_lcore];
+}
+
+static inline void ws_ctl_drop(struct ws_gw *gw, struct rte_mbuf *m, enum ws_gw_drop why)
+{
+	ws_ctl_stats(gw)->drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* device.c */
+void ws_ctl_run_deferred(struct ws_gw *gw);
+void ws_ctl_free_staged(struct ws_gw *gw, struct ws_gw_peer *p, enum ws_gw_drop why);
+void ws_ctl_wall_clock(struct timespec *ts);
+
+/* control.c: send on the encrypt path. */
+void ws_ctl_stage(struct ws_gw *gw, struct ws_gw_peer *p, struct rte_mbuf *m, uint64_t now);
+/* Staged packets go out if a keypair is usable; else a keepalive if want_keepalive. */
+void ws_ctl_flush_staged(struct ws_gw *gw, struct ws_gw_peer *p, bool want_keepalive,
+			 uint64_t now);
+
+/* control_handshake.c */
+void ws_ctl_handshake_in(struct ws_gw *gw, uint64_t now);
+/* A fresh initiation (retry false) or a retransmission, if allowed and an endpoint is known. */
+void ws_ctl_send_initiation(struct ws_gw *gw, struct ws_gw_peer *p, bool retry, uint64_t now);
+/* Start a handshake for staged packets or a rekey, honouring the rate limit. */
+void ws_ctl_want_handshake(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now);
+
+/* control_neigh.c */
+/* m classified as pkt (ARP/ND, or ECHO) on gw->ports[ws_meta(m)->port]. */
+void ws_ctl_neigh_in(struct ws_gw *gw, struct rte_mbuf *m, const struct ws_net_pkt *pkt,
+		     uint64_t now);
+void ws_ctl_echo_in(struct ws_gw *gw, struct rte_mbuf *m, const struct ws_net_pkt *pkt);
+/*
+ * Send a finished frame out of gw->ports[port] to next hop nh (its
+ * Ethernet destination written here), holding it while nh resolves.
+ */
+void ws_ctl_xmit_via(struct ws_gw *gw, struct rte_mbuf *m, unsigned port,
+		     const struct ws_endpoint *nh, uint64_t now);
+/* A WS_META_F_NEIGH frame from the data path. */
+void ws_ctl_hold_in(struct ws_gw *gw, struct rte_mbuf *m, uint64_t now);
+/*
+ * Route to dst out of the tunnel port: next hop nh (dst itself when
+ * on-link, else the port's gateway of that family) and our source address
+ * src (family and address). 0 or -ENETUNREACH.
+ */
+int ws_ctl_tunnel_route(struct ws_gw *gw, const struct ws_endpoint *dst,
+			struct ws_endpoint *nh, struct ws_endpoint *src);
+void ws_ctl_neigh_poll(struct ws_gw *gw, uint64_t now);
+void ws_ctl_neigh_free_held(struct ws_gw *gw);
+/* Put a finished frame on ctl_out for gw->ports[port]. */
+void ws_ctl_out(struct ws_gw *gw, struct rte_mbuf *m, unsigned port);
+
+#endif /* WS_CONTROL_PRIV_H */

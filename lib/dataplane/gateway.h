@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The gateway's shared state and the contracts between its roles
+ * (DESIGN.md §1). Who writes what:
+ *
+ *   RX lcores     read the tables (index, allowed-ips, peers) lock-free,
+ *                 take send counters (atomic), write per-lcore stats.
+ *   workers       touch only the mbufs handed to them and their ws_aead.
+ *   reorder/TX    own the reorder buffers; write each keypair's replay
+ *                 window, peer endpoints (roaming, seqlock) and the per-peer
+ *                 data-path event stamps.
+ *   control       the ONLY writer of every table, of each peer's noise
+ *                 handshake, cookie maker, timers and staged packets, and
+ *                 of the neighbor cache. Frees through RCU (gw->rcu): every
+ *                 data-path lcore reports a quiescent state once per loop.
+ *
+ * Every packet that receives a reorder sequence number reaches the
+ * reorder stage, success or not (a crypto failure travels as a status),
+ * so the reorder buffers never wait on a gap.
+ */
+#ifndef WS_GATEWAY_H
+#define WS_GATEWAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_reorder.h>
+#include <rte_ring.h>
+#include <rte_seqlock.h>
+
+#include "allowedips.h"
+#include "config.h"
+#include "cookie.h"
+#include "index.h"
+#include "noise.h"
+#include "peer.h"
+#include "ratelimiter.h"
+#include "timers.h"
+#include "ws_aead.h"
+#include "ws_neigh.h"
+#include "ws_net.h"
+
+enum {
+	WS_BURST = 32,                  /* rx/tx/ring burst */
+	WS_MAX_PORTS = WS_CONFIG_PORTS_MAX,
+	WS_MAX_STREAMS = 64,            /* reorder streams: RX lcores + control */
+	WS_MAX_WORKERS = 64,
+	WS_REORDER_SIZE = 8192,         /* per stream; a power of two */
+	WS_RING_SIZE = 4096,
+	WS_EVENT_RING_SIZE = 1 << 20,   /* one pending event word per peer at most */
+	WS_MBUF_DATA = 2048 + RTE_PKTMBUF_HEADROOM,
+};
+
+/* Which way a packet goes through the workers. */
+enum ws_dir {
+	WS_DIR_ENCRYPT = 1,             /* clear -> tunnel */
+	WS_DIR_DECRYPT = 2,             /* tunnel -> clear */
+	WS_DIR_PASS = 3,                /* datapath: finished frame (ICMP error from RX),
+					 * workers pass it, TX sends it on meta.port */
+};
+
+/*
+ * Per-packet metadata in the mbuf's private area (rte_mbuf_to_priv). The
+ * reorder sequence number lives in rte_reorder's own dynamic field.
+ */
+struct ws_pkt_meta {
+	uint8_t dir;                    /* enum ws_dir */
+	uint8_t stream;                 /* reorder stream it was numbered in */
+	uint8_t port;                   /* index into gw->ports[] it arrived on / leaves by */
+	uint8_t flags;                  /* WS_META_F_* (datapath: was "pad") */
+	int32_t status;                 /* crypto result: 0, -EBADMSG, ... */
+	uint32_t peer_id;
+	uint32_t kp_gen;                /* kp->generation when the packet took kp */
+	uint16_t l3_off;                /* classify result: IP header offset */
+	uint16_t msg_off;               /* decrypt: WireGuard message offset */
+	uint32_t msg_len;               /* decrypt: WireGuard message length */
+	uint32_t plain_len;             /* encrypt: IP length before padding */
+	uint64_t counter;               /* nonce counter */
+	struct ws_noise_keypair *kp;    /* RCU-protected until the reorder stage is done */
+	struct ws_endpoint src;         /* decrypt: outer source, for roaming */
+	struct rte_mbuf *next;          /* control's staging list */
+	struct ws_endpoint nh;          /* WS_META_F_NEIGH: next hop (port 0) (datapath) */
+};
+
+/*
+ * ws_pkt_meta.flags (added by datapath). Every packet RX puts on ctl_in
+ * has flags 0 and dir 0 (ARP/ND/ECHO: classify it again) except staged
+ * ones (dir ENCRYPT, kp NULL, peer_id set).
+ */
+enum {
+	/*
+	 * TX -> control on ctl_in: a finished frame for gw->ports[meta.port]
+	 * whose Ethernet destination is unresolved (left zero). Control
+	 * resolves meta.nh, writes the MAC into the frame's first 6 bytes and
+	 * sends it on ctl_out, or drops it (NO_NEIGHBOR).
+	 */
+	WS_META_F_NEIGH = 1u << 0,
+};
+
+static inline struct ws_pkt_meta *ws_meta(struct rte_mbuf *m)
+{
+	return (struct ws_pkt_meta *)rte_mbuf_to_priv(m);
+}
+
+/*
+ * Data-path events a peer's timers need; the data path sets the bit and
+ * the stamp, and posts the peer id on gw->events only when the peer's
+ * pending word goes from 0 to non-zero, so the ring cannot overflow.
+ */
+enum ws_peer_event {
+	WS_EV_DATA_SENT = 1u << 0,
+	WS_EV_DATA_RECEIVED = 1u << 1,
+	WS_EV_AUTH_SENT = 1u << 2,
+	WS_EV_AUTH_RECEIVED = 1u << 3,
+	WS_EV_TRAVERSAL = 1u << 4,
+	WS_EV_WANT_HANDSHAKE = 1u << 5, /* rekey on send/receive, or nothing to send with */
+	WS_EV_CONFIRMED = 1u << 6,      /* a responder keypair was confirmed */
+	WS_EV_COUNT = 7,
+};
+
+struct ws_gw_peer {
+	struct ws_noise_remote noise;   /* container_of from keypair->remote */
+	struct ws_cookie_maker cookie;
+	struct ws_timers timers;        /* control only */
+	uint32_t id;                    /* dense id: allowed-ips next hop */
+	uint16_t persistent_keepalive;
+
+	/* Endpoint: written by control (config) and reorder (roaming). */
+	rte_seqlock_t ep_lock;
+	struct ws_endpoint endpoint;
+
+	/* Data path -> control events (see enum ws_peer_event). */
+	uint32_t ev_pending;
+	uint64_t ev_stamp[WS_EV_COUNT];
+
+	/* Staged clear packets waiting for a keypair; control only. */
+	struct rte_mbuf *staged_head;
+	struct rte_mbuf *staged_tail;
+	uint32_t n_staged;
+
+	/* Shown by management; written with relaxed atomics. */
+	uint64_t rx_bytes;
+	uint64_t tx_bytes;
+	uint64_t rx_packets;
+	uint64_t tx_packets;
+	int64_t last_handshake_sec;     /* wall clock, 0 = never */
+	int64_t last_handshake_nsec;
+};
+
+/* Drop reasons of the gateway beyond the parser's (lib/net). */
+#define foreach_ws_gw_drop \
+	_(NO_PEER, "no peer's allowed-ips match the destination") \
+	_(NO_KEYPAIR, "receiver index names no usable keypair") \
+	_(DECRYPT, "authentication tag did not verify") \
+	_(REPLAY, "counter outside the replay window or replayed") \
+	_(KEYPAIR_EXPIRED, "keypair too old or out of counters") \
+	_(INNER_INVALID, "decrypted packet is not a valid IP packet") \
+	_(SOURCE_NOT_ALLOWED, "inner source not in the sending peer's allowed-ips") \
+	_(NO_ROUTE, "no route for the decrypted packet's destination") \
+	_(NO_NEIGHBOR, "next hop did not resolve") \
+	_(RING_FULL, "a ring between roles was full") \
+	_(REORDER, "reorder buffer refused the packet") \
+	_(STAGED_OVERFLOW, "more than 128 packets staged for a peer") \
+	_(HANDSHAKE_QUEUE, "handshake queue full") \
+	_(HANDSHAKE_INVALID, "handshake message failed to authenticate") \
+	_(RATELIMIT, "handshake initiation rate-limited") \
+	_(TOO_BIG, "packet larger than the tunnel MTU") \
+	_(MULTISEG, "multi-segment mbuf") \
+	_(TX_FAILED, "the port did not take the packet") \
+	_(NO_MBUF, "mempool empty") \
+	_(ENCRYPT, "encryption failed") /* datapath */ \
+	_(NO_ROOM, "no head- or tailroom in the mbuf for headers or padding") /* datapath */ \
+	_(TTL_EXPIRED, "TTL or hop limit ran out while forwarding") /* datapath */
+
+enum ws_gw_drop {
+#define _(n, s) WS_GW_DROP_##n,
+	foreach_ws_gw_drop
+#undef _
+	WS_GW_DROP_MAX
+};
+const char *ws_gw_drop_name(enum ws_gw_drop reason);
+const char *ws_gw_drop_desc(enum ws_gw_drop reason);    /* datapath: stats.c */
+
+/* Per-lcore counters, summed on read; each on its own cache lines. */
+struct ws_lcore_stats {
+	uint64_t rx_packets[WS_MAX_PORTS];
+	uint64_t rx_bytes[WS_MAX_PORTS];
+	uint64_t tx_packets[WS_MAX_PORTS];
+	uint64_t tx_bytes[WS_MAX_PORTS];
+	uint64_t encrypted;
+	uint64_t decrypted;
+	uint64_t handshakes_in;
+	uint64_t handshakes_out;
+	uint64_t cookies_sent;
+	uint64_t keepalives_rx;         /* datapath: authenticated empty data messages */
+	uint64_t icmp_too_big;          /* datapath: ICMP errors sent for TOO_BIG drops */
+	uint64_t parse_drops[WS_NET_DROP_MAX];
+	uint64_t drops[WS_GW_DROP_MAX];
+} __rte_cache_aligned;
+
+struct ws_gw;
+/* Sum of every lcore's gw->stats into out (datapath: stats.c; any thread, racy but torn-free on x86-64). */
+void ws_gw_stats_sum(const struct ws_gw *gw, struct ws_lcore_stats *out);
+
+enum ws_role {
+	WS_ROLE_RX = 1u << 0,
+	WS_ROLE_WORKER = 1u << 1,
+	WS_ROLE_TX = 1u << 2,           /* reorder + ordered checks + tx */
+	WS_ROLE_CONTROL = 1u << 3,
+};
+
+struct ws_gw_port {
+	uint16_t port_id;
+	uint16_t n_rxq;
+	uint16_t n_txq;
+	uint16_t mtu;
+	bool sw_ipv4_cksum;             /* device offers no IPv4 checksum offload */
+	bool sw_l4_cksum;
+	struct ws_net_port net;         /* role, addresses, MAC, listen port */
+	const struct ws_config_port *cfg;
+};
+
+/* One lcore's assignment and private state. */
+struct ws_lcore {
+	unsigned lcore_id;
+	uint32_t roles;                 /* enum ws_role */
+	uint8_t stream;                 /* RX: reorder stream numbered here */
+	uint32_t seqn;                  /* RX: next sequence number of stream */
+	/* RX: the (port, queue) pairs polled; port indexes gw->ports[]. */
+	uint16_t n_rxq;
+	struct { uint16_t port, queue; } rxq[2 * WS_MAX_PORTS];
+	/* Worker: its index in gw->work[][w] / gw->to_tx[w], and crypto. */
+	uint8_t worker;
+	struct ws_aead *aead;
+	/* TX: the queue of each port (indexed like gw->ports[]) this lcore transmits on. */
+	uint16_t txq[WS_MAX_PORTS];
+	unsigned thread_id;             /* RCU reader id */
+	struct ws_lcore_stats *stats;
+};
+
+struct ws_gw {
+	const struct ws_config *cfg;
+	volatile bool stop;
+	struct rte_mempool *pool;
+
+	struct ws_gw_port ports[WS_MAX_PORTS];
+	unsigned n_ports;
+	int tunnel_port;                /* index into ports[] */
+	int clear_port;
+
+	/* Lcores and roles. */
+	struct ws_lcore lcores[RTE_MAX_LCORE];
+	unsigned worker_lcores[WS_MAX_WORKERS];
+	unsigned n_workers;
+	unsigned tx_lcore;              /* the reorder/TX lcore */
+	unsigned control_lcore;
+	unsigned n_streams;
+	uint8_t control_stream;
+
+	/*
+	 * Rings, single-producer/single-consumer where a pair has its own:
+	 * work[s][w]: stream s (an RX lcore, or control) -> worker w, so a
+	 * producer knows the free space before it numbers packets; to_tx[w]:
+	 * worker w -> reorder/TX (a worker never drops: it waits for room);
+	 * hs_in: RX -> control, handshake messages (bounded; its depth
+	 * drives "under load"); ctl_in: RX/TX -> control (ARP/ND, echo,
+	 * packets to stage or to hold for neighbor resolution); ctl_out:
+	 * control -> TX (finished frames: no crypto, no reorder); events:
+	 * peer ids with pending data-path events.
+	 */
+	struct rte_ring *work[WS_MAX_STREAMS][WS_MAX_WORKERS];
+	struct rte_ring *to_tx[WS_MAX_WORKERS];
+	struct rte_ring *ctl_in;
+	struct rte_ring *hs_in;         /* RX -> control: handshake messages */
+	struct rte_ring *ctl_out;
+	struct rte_ring *events;
+	struct rte_reorder_buffer *reorder[WS_MAX_STREAMS];
+
+	/* Protocol state. */
+	struct ws_noise_local noise;
+	struct ws_cookie_checker cookie;
+	struct ws_load load;
+	struct ws_ratelimiter *ratelimiter;
+	struct ws_peer_table *peers;
+	struct ws_index_table *index;
+	struct ws_allowedips *allowedips;
+	struct ws_neigh *neigh;
+	struct rte_rcu_qsbr *rcu;
+	struct rte_rcu_qsbr_dq *rcu_dq;
+
+	struct ws_lcore_stats stats[RTE_MAX_LCORE];
+	uint64_t start_tsc;
+	/* app: an lcore that found no work for a while sleeps this long; 0 = busy poll */
+	uint32_t idle_sleep_us;
+
+	/* device.c's private state: pools, deferred work, pending lists (control). */
+	struct ws_gw_device *dev;
+};
+
+/*
+ * Protocol objects and peers, device.c (control). init: after the EAL,
+ * gw->pool, gw->ports, the rings and the lcore plan (control_lcore,
+ * control_stream) exist, before lcores launch; creates gw->neigh if the
+ * app did not and loads the config's static neighbors. The app adds the
+ * config's peers with ws_gw_peer_add. fini: after every lcore stopped;
+ * frees all it holds, staged and held mbufs included. Peer functions run
+ * on the control lcore, or before launch / after stop; 0 or -errno.
+ */
+int ws_gw_device_init(struct ws_gw *gw);
+void ws_gw_device_fini(struct ws_gw *gw);
+int ws_gw_peer_add(struct ws_gw *gw, const struct ws_config_peer *cp);
+int ws_gw_peer_remove(struct ws_gw *gw, const uint8_t pubkey[WS_KEY_LEN]);
+int ws_gw_peer_set_endpoint(struct ws_gw *gw, const uint8_t pubkey[WS_KEY_LEN],
+			    const struct ws_endpoint *ep);
+/* Replace the peer's allowed-ips with ips[0..n) (masked prefixes). */
+int ws_gw_peer_set_allowed_ips(struct ws_gw *gw, const uint8_t pubkey[WS_KEY_LEN],
+			       const struct ws_prefix *ips, unsigned n);
+
+/* Monotonic nanoseconds (TSC based); the clock injected into lib/wg. */
+uint64_t ws_gw_now(void);
+
+/* Post a data-path event for peer (any lcore; lock-free). */
+void ws_gw_peer_event(struct ws_gw *gw, struct ws_gw_peer *p, uint32_t ev, uint64_t now);
+
+static inline struct ws_gw_peer *ws_gw_peer_of(struct ws_noise_remote *r)
+{
+	return container_of(r, struct ws_gw_peer, noise);
+}
+
+/* Endpoint read and write under the peer's seqlock. */
+void ws_gw_peer_endpoint_get(struct ws_gw_peer *p, struct ws_endpoint *ep);
+void ws_gw_peer_endpoint_set(struct ws_gw_peer *p, const struct ws_endpoint *ep);
+
+/* Role loops (one iteration each; the lcore main loop calls them). */
+void ws_rx_poll(struct ws_gw *gw, struct ws_lcore *lc);
+void ws_worker_poll(struct ws_gw *gw, struct ws_lcore *lc);
+void ws_tx_poll(struct ws_gw *gw, struct ws_lcore *lc);
+void ws_control_poll(struct ws_gw *gw, struct ws_lcore *lc);
+
+/*
+ * Start-up and shut-down ("app": port.c, lcore.c, gateway.c). Order:
+ * ws_gw_lcores_plan, ws_gw_ports_probe, mempool, ws_gw_ports_start,
+ * ws_gw_lcores_setup (every ring incl. gw->events, reorder buffers,
+ * aead), ws_gw_device_init ("control"), ws_gw_lcores_register (RCU
+ * readers on gw->rcu), peers, launch.
+ * ws_lcore.rxq[].port and ws_lcore.txq[] are indices into gw->ports[]
+ * (the ethdev id is gw->ports[i].port_id).
+ */
+int ws_gw_lcores_plan(struct ws_gw *gw);
+int ws_gw_ports_probe(struct ws_gw *gw);
+unsigned ws_gw_ports_descriptors(const struct ws_gw *gw);
+int ws_gw_ports_start(struct ws_gw *gw);
+void ws_gw_ports_stop(struct ws_gw *gw);
+int ws_gw_lcores_setup(struct ws_gw *gw);
+int ws_gw_lcores_register(struct ws_gw *gw);
+int ws_gw_lcores_launch(struct ws_gw *gw);      /* every lcore but the main one */
+int ws_gw_lcore_loop(void *gw);                 /* the per-lcore main loop */
+void ws_gw_lcores_join(struct ws_gw *gw);
+void ws_gw_lcores_fini(struct ws_gw *gw);       /* drains and frees rings and buffers */
+int ws_gw_start(struct ws_gw *gw, const struct ws_config *cfg);
+int ws_gw_stop(struct ws_gw *gw);               /* -EBUSY when an mbuf leaked */
+void ws_gw_stats_print(struct ws_gw *gw, FILE *f, const char *prefix);
+
+#endif /* WS_GATEWAY_H */

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The worker role: seal or open WireGuard data messages in place, in
+ * batches, with this lcore's ws_aead instance. Every packet taken from a
+ * work ring goes on to the reorder/TX stage, a failure travelling as
+ * meta.status, so the reorder buffers never wait on a gap. A worker takes
+ * no more packets than its to_tx ring has room for (it is that ring's
+ * only producer), so it never drops and never waits, even when it shares
+ * its lcore with the TX role.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_per_lcore.h>
+
+#include "dp_priv.h"
+
+/* Stream to look at first, rotated so no stream starves the others. */
+static RTE_DEFINE_PER_LCORE(unsigned, worker_next_stream);
+
+/* Encryption: the message is built around the IP packet, then sealed. */
+static int worker_seal_prep(const struct ws_gw *gw, struct rte_mbuf *m, struct ws_aead_op *op)
+{
+	struct ws_pkt_meta *meta = ws_meta(m);
+	const struct ws_noise_keypair *kp = meta->kp;
+	uint32_t mtu = gw->cfg->interface.mtu, padded;
+	struct ws_msg_data *hdr;
+	uint8_t *tail;
+
+	if (!ws_dp_kp_fresh(meta))
+		return -ESTALE;
+	if (rte_pktmbuf_adj(m, meta->l3_off) == NULL)
+		return -EINVAL;
+	if (rte_pktmbuf_data_len(m) < meta->plain_len)
+		return -EINVAL;
+	rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - meta->plain_len));
+	/* As WireGuard: pad to a multiple of 16, but not past the MTU. */
+	padded = ws_msg_data_padded_len(meta->plain_len);
+	if (padded > mtu)
+		padded = RTE_MAX(mtu, meta->plain_len);
+	tail = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(padded - meta->plain_len +
+							  WS_AEAD_TAG_LEN));
+	if (tail == NULL)
+		return -ENOSPC;
+	memset(tail, 0, padded - meta->plain_len);
+	hdr = (struct ws_msg_data *)rte_pktmbuf_prepend(m, WS_MSG_DATA_HEADER_LEN);
+	if (hdr == NULL)
+		return -ENOSPC;
+	memset(&hdr->header, 0, sizeof(hdr->header));
+	hdr->header.type = WS_MSG_DATA;
+	hdr->receiver_index = rte_cpu_to_le_32(kp->remote_index);
+	hdr->counter = rte_cpu_to_le_64(meta->counter);
+	op->data = (uint8_t *)hdr + WS_MSG_DATA_HEADER_LEN;
+	op->key = kp->send_key;
+	op->counter = meta->counter;
+	op->len = padded;
+	return 0;
+}
+
+/* Decryption: ciphertext and tag follow the 16-byte header at msg_off. */
+static int worker_open_prep(struct rte_mbuf *m, struct ws_aead_op *op)
+{
+	struct ws_pkt_meta *meta = ws_meta(m);
+
+	if (!ws_dp_kp_fresh(meta))
+		return -ESTALE;
+	if ((uint32_t)meta->msg_off + meta->msg_len > rte_pktmbuf_data_len(m) ||
+	    meta->msg_len < WS_MSG_DATA_MIN_LEN)
+		return -EINVAL;
+	op->data = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->msg_off + WS_MSG_DATA_HEADER_LEN);
+	op->key = meta->kp->recv_key;
+	op->counter = meta->counter;
+	op->len = meta->msg_len - WS_MSG_DATA_HEADER_LEN;
+	return 0;
+}
+
+static void worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pkts,
+			 unsigned n)
+{
+	struct ws_aead_op enc[WS_AEAD_BURST_MAX], dec[WS_AEAD_BURST_MAX];
+	struct rte_mbuf *encm[WS_AEAD_BURST_MAX], *decm[WS_AEAD_BURST_MAX];
+	unsigned ne = 0, nd = 0, i;
+
+	for (i = 0; i < n; i++) {
+		struct ws_pkt_meta *meta = ws_meta(pkts[i]);
+
+		switch (meta->dir) {
+		case WS_DIR_ENCRYPT:
+			meta->status = worker_seal_prep(gw, pkts[i], &enc[ne]);
+			if (meta->status == 0)
+				encm[ne++] = pkts[i];
+			break;
+		case WS_DIR_DECRYPT:
+			meta->status = worker_open_prep(pkts[i], &dec[nd]);
+			if (meta->status == 0)
+				decm[nd++] = pkts[i];
+			break;
+		case WS_DIR_PASS:
+			meta->status = 0;
+			break;
+		default:
+			meta->status = -EINVAL;
+			break;
+		}
+	}
+	if (ne != 0) {
+		lc->stats->encrypted += ws_aead_encrypt_burst(lc->aead, enc, ne);
+		for (i = 0; i < ne; i++)
+			ws_meta(encm[i])->status = enc[i].status;
+	}
+	if (nd != 0) {
+		lc->stats->decrypted += ws_aead_decrypt_burst(lc->aead, dec, nd);
+		for (i = 0; i < nd; i++)
+			ws_meta(decm[i])->status = dec[i].status;
+	}
+}
+
+void ws_worker_poll(struct ws_gw *gw, struct ws_lcore *lc)
+{
+	struct rte_mbuf *pkts[WS_AEAD_BURST_MAX];
+	struct rte_ring *out = gw->to_tx[lc->worker];
+	unsigned ns = gw->n_streams, s, k, n, room, first;
+
+	if (ns == 0)
+		return;
+	first = RTE_PER_LCORE(worker_next_stream) % ns;
+	RTE_PER_LCORE(worker_next_stream) = first + 1;
+	for (k = 0; k < ns; k++) {
+		struct rte_ring *r;
+
+		s = (first + k) % ns;
+		r = gw->work[s][lc->worker];
+		if (r == NULL)
+			continue;
+		room = rte_ring_free_count(out);
+		if (room == 0)
+			break;
+		n = rte_ring_dequeue_burst(r, (void **)pkts, RTE_MIN(room, (unsigned)WS_AEAD_BURST_MAX),
+					   NULL);
+		if (n == 0)
+			continue;
+		worker_crypt(gw, lc, pkts, n);
+		/* Room was counted before the dequeue and only we produce: all fit. */
+		rte_ring_enqueue_bulk(out, (void **)pkts, n, NULL);
+	}
+}

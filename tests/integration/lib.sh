@@ -1,0 +1,308 @@
+# shellcheck shell=bash
+# Namespace topologies for the integration tests and the demo.
+#
+#   [host ns]  lan-h  10.1.0.2/24, fd00:1::2/64
+#        |  veth
+#   [gw ns]    lan0 (DPDK af_packet)  wirespeed  wan0 (DPDK af_packet)
+#        |  veth
+#   [peer ns]  wan-p  192.0.2.2/24, 2001:db8:1::2/64
+#              wireguard-go <ifname>: 10.2.0.2/24, fd00:2::2/64
+#
+# WS_TWO_PEERS=1 adds a second peer namespace (192.0.2.3, tunnel 10.2.1.2):
+# wan0 is then a bridge in the gw ns with one veth to each peer.
+#
+# Names carry a per-run id so that runs never collide, and everything is
+# torn down by ws_topo_cleanup, which callers arm with a trap on EXIT.
+
+WS_ID=${WS_ID:-$$}
+WS_NS_HOST=wsh-$WS_ID
+WS_NS_GW=wsg-$WS_ID
+WS_NS_PEER=wsp-$WS_ID
+WS_NS_PEER2=wsq-$WS_ID
+WS_PEER_IF=wsp$WS_ID           # wireguard-go interface; <= 15 characters
+WS_PEER2_IF=wsq$WS_ID
+WS_TOP=${WS_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WS_BUILD=${WS_BUILD:-$WS_TOP/build}
+WS_BIN=${WS_BIN:-$WS_BUILD/app/wirespeed/wirespeed}
+WS_GW_PID=
+WS_TMP=${WS_TMP:-$(mktemp -d /tmp/wirespeed-it.XXXXXX)}
+mkdir -p "$WS_TMP"
+WS_PIDS=()
+
+ws_log() { printf '[%s] %s\n' "$(date +%T)" "$*"; }
+
+ws_nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# Offloads off on the kernel side: the gateway sees every frame as it is on
+# the wire (no partial checksums, no GSO super-frames through af_packet).
+ws_no_offload() {
+	ws_nsx "$1" ethtool -K "$2" tx off rx off gso off tso off gro off >/dev/null 2>&1 || true
+}
+
+ws_topo_create() {
+	ip netns add "$WS_NS_HOST"
+	ip netns add "$WS_NS_GW"
+	ip netns add "$WS_NS_PEER"
+	ip link add lan-h netns "$WS_NS_HOST" type veth peer name lan0 netns "$WS_NS_GW"
+	if [ "${WS_TWO_PEERS:-0}" = 1 ]; then
+		# wan0 is a bridge in the gateway namespace; the gateway's
+		# af_packet port sits on it, each peer on a member veth.
+		ip netns add "$WS_NS_PEER2"
+		ws_nsx "$WS_NS_PEER2" ip link set lo up
+		ws_nsx "$WS_NS_GW" ip link add wan0 type bridge
+		ip link add wan-p netns "$WS_NS_PEER" type veth peer name wanb1 netns "$WS_NS_GW"
+		ip link add wan-p netns "$WS_NS_PEER2" type veth peer name wanb2 netns "$WS_NS_GW"
+		for dev in wanb1 wanb2; do
+			ws_nsx "$WS_NS_GW" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+			ws_nsx "$WS_NS_GW" ip link set "$dev" master wan0 up
+			ws_no_offload "$WS_NS_GW" "$dev"
+		done
+		ws_nsx "$WS_NS_PEER2" ip link set wan-p up
+		ws_nsx "$WS_NS_PEER2" ip addr add 192.0.2.3/24 dev wan-p
+		ws_nsx "$WS_NS_PEER2" ip -6 addr add 2001:db8:1::3/64 dev wan-p nodad
+		ws_no_offload "$WS_NS_PEER2" wan-p
+	else
+		ip link add wan-p netns "$WS_NS_PEER" type veth peer name wan0 netns "$WS_NS_GW"
+	fi
+	local ns dev
+	for ns in "$WS_NS_HOST" "$WS_NS_GW" "$WS_NS_PEER"; do
+		ws_nsx "$ns" ip link set lo up
+	done
+	for dev in lan0 wan0; do
+		ws_nsx "$WS_NS_GW" ip link set "$dev" up
+		ws_nsx "$WS_NS_GW" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+		ws_no_offload "$WS_NS_GW" "$dev"
+	done
+	ws_nsx "$WS_NS_HOST" ip link set lan-h up
+	ws_nsx "$WS_NS_HOST" ip addr add 10.1.0.2/24 dev lan-h
+	ws_nsx "$WS_NS_HOST" ip -6 addr add fd00:1::2/64 dev lan-h nodad
+	ws_nsx "$WS_NS_HOST" ip route add 10.2.0.0/16 via 10.1.0.1
+	ws_nsx "$WS_NS_HOST" ip -6 route add fd00:2::/48 via fd00:1::1
+	ws_no_offload "$WS_NS_HOST" lan-h
+	ws_nsx "$WS_NS_PEER" ip link set wan-p up
+	ws_nsx "$WS_NS_PEER" ip addr add 192.0.2.2/24 dev wan-p
+	ws_nsx "$WS_NS_PEER" ip -6 addr add 2001:db8:1::2/64 dev wan-p nodad
+	ws_no_offload "$WS_NS_PEER" wan-p
+}
+
+# ws_wg_start NS IFNAME PRIVKEY_FILE GW_PUBKEY ENDPOINT ADDR4/LEN ADDR6/LEN [wg set args...]
+# Starts Debian's wireguard-go in NS and configures it with wg; pid in WS_LAST_PID.
+ws_wg_start() {
+	local ns=$1 ifname=$2 key=$3 gwpub=$4 endpoint=$5 a4=$6 a6=$7; shift 7
+	WG_PROCESS_FOREGROUND=1 ip netns exec "$ns" \
+		wireguard-go -f "$ifname" >"$WS_TMP/wireguard-go-$ifname.log" 2>&1 &
+	local pid=$!
+	WS_PIDS+=("$pid")
+	for _ in $(seq 50); do
+		[ -S "/var/run/wireguard/$ifname.sock" ] && break
+		sleep 0.1
+	done
+	ws_nsx "$ns" wg set "$ifname" private-key "$key" listen-port 51820 \
+		peer "$gwpub" endpoint "$endpoint" allowed-ips 10.1.0.0/24,fd00:1::/64 "$@"
+	ws_nsx "$ns" ip addr add "$a4" dev "$ifname"
+	ws_nsx "$ns" ip -6 addr add "$a6" dev "$ifname" nodad
+	ws_nsx "$ns" ip link set "$ifname" mtu 1420 up
+	ws_nsx "$ns" ip route add 10.1.0.0/24 dev "$ifname" 2>/dev/null || true
+	ws_nsx "$ns" ip -6 route add fd00:1::/64 dev "$ifname" 2>/dev/null || true
+	WS_LAST_PID=$pid
+}
+
+# ws_peer_start PRIVKEY_FILE GW_PUBKEY ENDPOINT [extra wg set args...]
+# Starts Debian's wireguard-go in the peer namespace and configures it with wg.
+ws_peer_start() {
+	ws_wg_start "$WS_NS_PEER" "$WS_PEER_IF" "$1" "$2" "$3" 10.2.0.2/24 fd00:2::2/64 "${@:4}"
+	WS_PEER_PID=$WS_LAST_PID
+}
+
+# The second peer (WS_TWO_PEERS=1): tunnel addresses 10.2.1.2/24, fd00:2:0:1::2/64.
+ws_peer2_start() {
+	ws_wg_start "$WS_NS_PEER2" "$WS_PEER2_IF" "$1" "$2" "$3" 10.2.1.2/24 fd00:2:0:1::2/64 "${@:4}"
+}
+
+ws_peer_stop() {
+	if [ -n "${WS_PEER_PID:-}" ]; then
+		kill "$WS_PEER_PID" 2>/dev/null || true
+		wait "$WS_PEER_PID" 2>/dev/null || true
+		WS_PEER_PID=
+	fi
+	rm -f "/var/run/wireguard/$WS_PEER_IF.sock"
+}
+
+ws_topo_cleanup() {
+	local pid
+	for pid in "${WS_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in "${WS_PIDS[@]}"; do
+		timeout 10 tail --pid="$pid" -f /dev/null 2>/dev/null || kill -9 "$pid" 2>/dev/null || true
+	done
+	rm -f "/var/run/wireguard/$WS_PEER_IF.sock"
+	local ns
+	rm -f "/var/run/wireguard/$WS_PEER2_IF.sock"
+	for ns in "$WS_NS_HOST" "$WS_NS_GW" "$WS_NS_PEER" "$WS_NS_PEER2"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	[ "${WS_KEEP_TMP:-0}" = 1 ] || rm -rf "$WS_TMP"
+}
+
+# ws_keys NAME: $WS_TMP/NAME.key (mode 0600) and $WS_TMP/NAME.pub.
+ws_keys() {
+	(umask 077; wg genkey >"$WS_TMP/$1.key")
+	wg pubkey <"$WS_TMP/$1.key" >"$WS_TMP/$1.pub"
+}
+
+# ws_gw_config FILE PEERS_JSON: the gateway's config for this topology
+# (af_packet on wan0/lan0, no hugepages, two lcores), mode 0600.
+# PEERS_JSON is the body of the "peers" array. --in-memory cannot go with
+# --no-huge in DPDK 22.11 (it implies --legacy-mem): --no-shconf and a
+# unique --file-prefix keep runs apart instead.
+ws_gw_config() {
+	local file=$1 peers=$2
+	(umask 077; cat >"$file" <<EOF
+{
+  "name": "wsgw$WS_ID",
+  "eal": ["-l", "${WS_LCORES:-0-1}", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+          "--file-prefix", "ws$WS_ID", "--log-level", "wirespeed.*:${WS_LOG_LEVEL:-info}",
+          "--vdev", "net_af_packet0,iface=wan0", "--vdev", "net_af_packet1,iface=lan0"],
+  "crypto": "${WS_CRYPTO:-ipsec_mb}",
+  "ports": [
+    {"name": "wan", "device": "net_af_packet0", "role": "tunnel",
+     "addresses": ["192.0.2.1/24", "2001:db8:1::1/64"]},
+    {"name": "lan", "device": "net_af_packet1", "role": "clear",
+     "addresses": ["10.1.0.1/24", "fd00:1::1/64"]}
+  ],
+  "interface": {"private_key": "$(cat "$WS_TMP/gw.key")", "listen_port": 51820, "mtu": 1420},
+  "peers": [$peers],
+  "management": {"jsonrpc": "$WS_TMP/wsgw.sock", "uapi": false, "telemetry": false}
+}
+EOF
+	)
+}
+
+# ws_peer_json PUBKEY ENDPOINT ALLOWED_IPS_JSON [extra json members]
+ws_peer_json() {
+	local ep=""
+	[ -n "$2" ] && ep="\"endpoint\": \"$2\", "
+	printf '{"public_key": "%s", %s"allowed_ips": %s%s}' "$1" "$ep" "$3" "${4:+, $4}"
+}
+
+# ws_gw_start CONFIG: runs the gateway in the gw namespace, waits for "ready".
+ws_gw_start() {
+	local cfg=$1
+	# shellcheck disable=SC2086
+	ip netns exec "$WS_NS_GW" "$WS_BIN" -- --config "$cfg" \
+		--idle-sleep "${WS_IDLE_SLEEP:-50}" ${WS_GW_ARGS:-} \
+		>"$WS_TMP/gw.log" 2>&1 &
+	WS_GW_PID=$!
+	WS_PIDS+=("$WS_GW_PID")
+	for _ in $(seq 300); do
+		grep -q '^wirespeed: ready' "$WS_TMP/gw.log" 2>/dev/null && return 0
+		if ! kill -0 "$WS_GW_PID" 2>/dev/null; then
+			ws_log "gateway exited during start-up:"
+			cat "$WS_TMP/gw.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+	ws_log "gateway not ready after 30 s:"
+	cat "$WS_TMP/gw.log"
+	return 1
+}
+
+# ws_gw_stop: SIGTERM, wait; returns the gateway's exit status. Its final
+# counters are the "final: " lines of $WS_TMP/gw.log.
+ws_gw_stop() {
+	local rc=0
+	[ -n "$WS_GW_PID" ] || return 0
+	kill -TERM "$WS_GW_PID" 2>/dev/null || true
+	wait "$WS_GW_PID" || rc=$?
+	WS_GW_PID=
+	return $rc
+}
+
+# ws_gw_final WHAT NAME KEY: a value from the gateway's final counters, e.g.
+# ws_gw_final port wan rx_packets, ws_gw_final crypto "" decrypted,
+# ws_gw_final peer PUBKEY rx_bytes. ws_gw_stat: the same from the latest
+# --stats-interval print.
+ws_gw_value() {
+	awk -v pfx="$1" -v w="$2" -v n="$3" -v k="$4" '
+		$1 == pfx && $2 == w {
+			hit = (n == "")
+			for (i = 3; i <= NF; i++) if ($i == n) hit = 1
+			if (!hit) next
+			for (i = 3; i < NF; i++) if ($i == k) v = $(i + 1)
+		}
+		END { print (v == "" ? 0 : v) }' "$WS_TMP/gw.log"
+}
+ws_gw_final() { ws_gw_value final: "$@"; }
+ws_gw_stat() { ws_gw_value stats: "$@"; }
+
+# ws_gw_drops REASON: final count of one drop reason (0 when absent).
+ws_gw_drops() {
+	awk -v r="$1" '$1 == "final:" && $2 == "drop" && $3 == r { v = $4 }
+		END { print (v == "" ? 0 : v) }' "$WS_TMP/gw.log"
+}
+
+# ws_wait_ping NS ADDR [TRIES]: until one echo comes back.
+ws_wait_ping() {
+	local ns=$1 addr=$2 t=${3:-15}
+	for _ in $(seq "$t"); do
+		ws_nsx "$ns" ping -c 1 -W 1 "$addr" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
+# ws_ping NS ADDR COUNT: COUNT echoes, all answered.
+ws_ping() {
+	ws_nsx "$1" ping -c "$3" -i 0.2 -W 2 "$2" >"$WS_TMP/ping.log" 2>&1 ||
+		{ cat "$WS_TMP/ping.log"; return 1; }
+}
+
+# ws_peer_transfer NS IFNAME: "rx tx" bytes of the (single) peer per wg show.
+ws_peer_transfer() {
+	ws_nsx "$1" wg show "$2" transfer | awk '{ print $2, $3; exit }'
+}
+
+# ws_near A B SLACK: |A - B| <= SLACK.
+ws_near() {
+	awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= s) }'
+}
+
+# ws_le A B: A <= B (counters past 2^53 are not a concern here).
+ws_le() {
+	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'
+}
+
+# Test bookkeeping: ws_check DESCRIPTION COMMAND...
+WS_FAILS=0
+ws_check() {
+	local what=$1; shift
+	if "$@"; then
+		ws_log "ok: $what"
+	else
+		ws_log "FAIL: $what"
+		WS_FAILS=$((WS_FAILS + 1))
+	fi
+}
+
+ws_need_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "skip: needs root (network namespaces)" >&2
+		exit 77
+	fi
+	if [ ! -x "$WS_BIN" ]; then
+		echo "error: $WS_BIN not built" >&2
+		exit 1
+	fi
+}
+
+# ws_finish: the gateway's log on failure; the exit status for the runner.
+ws_finish() {
+	if [ "$WS_FAILS" -ne 0 ]; then
+		ws_log "gateway log (tail):"
+		sed 's/^/  gw| /' "$WS_TMP/gw.log" 2>/dev/null | tail -80
+		exit 1
+	fi
+	exit 0
+}
