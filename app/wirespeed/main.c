@@ -41,11 +41,47 @@ static void *stats_thread(void *arg)
 	return NULL;
 }
 
+static bool argv_has(char **v, int n, const char *opt)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i], opt) == 0 || (strncmp(v[i], opt, strlen(opt)) == 0 &&
+						v[i][strlen(opt)] == '='))
+			return true;
+	return false;
+}
+
+/*
+ * DPDK 22.11 refuses --in-memory next to --no-huge (it implies legacy
+ * memory). What an operator asks for with the pair -- no files left in
+ * the runtime directory, no clash with another process -- is what
+ * --no-shconf and a private --file-prefix give, so the reference config
+ * runs as written.
+ */
+static int eal_fix_in_memory(char **v, int n)
+{
+	static char prefix[64];
+
+	if (!argv_has(v, n, "--no-huge") || !argv_has(v, n, "--in-memory"))
+		return n;
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i], "--in-memory") == 0)
+			v[i] = (char *)"--no-shconf";
+	if (!argv_has(v, n, "--file-prefix")) {
+		snprintf(prefix, sizeof(prefix), "wirespeed-%s-%d", cfg.name, (int)getpid());
+		v[n++] = (char *)"--file-prefix";
+		v[n++] = prefix;
+	}
+	fprintf(stderr, "wirespeed: EAL: --in-memory with --no-huge runs as --no-shconf "
+		"with a private --file-prefix (DPDK refuses the pair)\n");
+	return n;
+}
+
 /* The EAL's argv: the command line's part, or argv[0] and the config's "eal". */
 static char **eal_argv(const struct ws_args *a, char *prog, int *argc)
 {
 	int n = a->n_eal > 0 ? a->n_eal : (int)cfg.n_eal + 1, i;
-	char **v = calloc((size_t)n + 1, sizeof(*v));
+	/* Room for the two arguments eal_fix_in_memory may add. */
+	char **v = calloc((size_t)n + 3, sizeof(*v));
 
 	if (v == NULL)
 		return NULL;
@@ -57,7 +93,7 @@ static char **eal_argv(const struct ws_args *a, char *prog, int *argc)
 		for (i = 1; i < n; i++)
 			v[i] = cfg.eal[i - 1];
 	}
-	*argc = n;
+	*argc = eal_fix_in_memory(v, n);
 	return v;
 }
 

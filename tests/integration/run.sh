@@ -5,7 +5,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 tests=("test_traffic.sh 4" "test_traffic.sh 6" "test_handshake.sh" "test_peers.sh"
-       "test_roaming.sh" "test_restart.sh")
+       "test_roaming.sh" "test_restart.sh" "test_config_example.sh")
 [ $# -gt 0 ] && tests=("$@")
 passed=0 failed=0 skipped=0 failures=()
 for t in "${tests[@]}"; do
