@@ -18,6 +18,8 @@ void ws_args_usage(FILE *f, const char *prog)
 		"  -i, --idle-sleep US       an lcore with no work sleeps US microseconds\n"
 		"                            between polls (default 0: busy poll; use it\n"
 		"                            where the cores are shared)\n"
+		"  -P, --max-peers N         room for N peers (JSON-RPC adds them live;\n"
+		"                            default: the config's peers + 256)\n"
 		"  -h, --help                this text\n"
 		"  -V, --version             the version\n"
 		"\n"
@@ -94,6 +96,10 @@ int ws_args_parse(int argc, char **argv, struct ws_args *out, char *err, size_t 
 		} else if (opt_is(a, "-s", "--stats-interval")) {
 			if (opt_value(argc, argv, &i, &v, err, errlen) != 0 ||
 			    parse_uint(a, v, 86400, &out->stats_interval, err, errlen) != 0)
+				return -EINVAL;
+		} else if (opt_is(a, "-P", "--max-peers")) {
+			if (opt_value(argc, argv, &i, &v, err, errlen) != 0 ||
+			    parse_uint(a, v, 1u << 24, &out->max_peers, err, errlen) != 0)
 				return -EINVAL;
 		} else if (opt_is(a, "-i", "--idle-sleep")) {
 			if (opt_value(argc, argv, &i, &v, err, errlen) != 0 ||

@@ -20,6 +20,7 @@ struct ws_args {
 	const char *pid_file;
 	unsigned stats_interval;        /* seconds; 0 = off */
 	unsigned idle_sleep_us;         /* 0 = busy poll */
+	unsigned max_peers;             /* 0 = the config's peers + 256 */
 	bool help;
 	bool version;
 	/* argv[0] and the EAL options; n_eal == 0 when the command line has none. */

@@ -186,9 +186,16 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 
 	gw.idle_sleep_us = args.idle_sleep_us;
+	gw.max_peers = args.max_peers;
 	if (ws_gw_start(&gw, &cfg) != 0)
 		goto out_eal;
 	if (ws_gw_lcores_launch(&gw) != 0) {
+		__atomic_store_n(&gw.stop, true, __ATOMIC_RELEASE);
+		ws_gw_stop(&gw);
+		goto out_eal;
+	}
+	if (ws_gw_mgmt_start(&gw, WS_VERSION) != 0) {
+		fprintf(stderr, "wirespeed: management could not start (see above)\n");
 		__atomic_store_n(&gw.stop, true, __ATOMIC_RELEASE);
 		ws_gw_stop(&gw);
 		goto out_eal;
@@ -213,6 +220,7 @@ int main(int argc, char **argv)
 	if (stats_running)
 		pthread_join(stats_tid, NULL);
 	ws_gw_lcores_join(&gw);
+	ws_gw_mgmt_stop(&gw);
 	ws_gw_stats_print(&gw, stdout, "final: ");
 	rc = ws_gw_stop(&gw);
 	if (rc == 0)

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The control role, one iteration at a time: handshake messages, the
- * control ring (ARP/ND, echo, packets to stage or to hold for a next hop),
- * data-path events, the per-peer timers and housekeeping. It also sends
+ * The control role, one iteration at a time (handshake messages are the
+ * handshake lcores', control_handshake.c): the control ring (ARP/ND,
+ * echo, packets to stage or to hold for a next hop), data-path and
+ * handshake events, the per-peer timers and housekeeping. It also sends
  * data of its own (staged packets, keepalives) through the workers, in its
  * own reorder stream gw->control_stream.
  */
 #include <errno.h>
 #include <string.h>
+
+#include <rte_timer.h>
 
 #include "control_priv.h"
 
@@ -47,6 +50,7 @@ void ws_ctl_stage(struct ws_gw *gw, struct ws_gw_peer *p, struct rte_mbuf *m, ui
 		ws_ctl_flush_staged(gw, p, false, now);
 	else
 		ws_ctl_want_handshake(gw, p, now);
+	ws_ctl_timer_arm(gw, p, now);
 }
 
 static struct rte_mbuf *unstage(struct ws_gw_peer *p)
@@ -190,15 +194,24 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 		return;
 	for (unsigned b = 0; b < WS_EV_COUNT; b++)
 		st[b] = __atomic_load_n(&p->ev_stamp[b], __ATOMIC_RELAXED);
+	/* A handshake lcore's news first, in timers.h's order. */
+	if (ev & WS_EV_AUTH_RECEIVED)
+		ws_timers_any_authenticated_packet_received(t, st[3]);
+	if (ev & WS_EV_TRAVERSAL)
+		ws_timers_any_authenticated_packet_traversal(t, st[4]);
+	if (ev & WS_EV_SESSION_DERIVED)
+		ws_timers_session_derived(t, st[7]);
+	if (ev & WS_EV_RESPONSE_SENT) {
+		ws_timers_any_authenticated_packet_sent(t, st[8]);
+		ws_timers_response_sent(t, st[8]);
+	}
+	if (ev & WS_EV_HS_COMPLETE)
+		ws_timers_handshake_complete(t, st[9]);
 	if (ev & WS_EV_CONFIRMED) {
 		ws_timers_handshake_complete(t, st[6]);
 		record_handshake_time(p);
 		CTL_LOG(DEBUG, "peer %u: responder session confirmed", p->id);
 	}
-	if (ev & WS_EV_AUTH_RECEIVED)
-		ws_timers_any_authenticated_packet_received(t, st[3]);
-	if (ev & WS_EV_TRAVERSAL)
-		ws_timers_any_authenticated_packet_traversal(t, st[4]);
 	if (ev & WS_EV_DATA_RECEIVED)
 		ws_timers_data_received(t, st[1]);
 	if (ev & WS_EV_AUTH_SENT)
@@ -207,8 +220,12 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 		ws_timers_data_sent(t, st[0]);
 	if (ev & WS_EV_WANT_HANDSHAKE)
 		want_rekey(gw, p, now);
-	if ((ev & WS_EV_CONFIRMED) && p->n_staged > 0)
+	if (ev & WS_EV_HS_COMPLETE)
+		/* The first data, or a keepalive, lets the responder confirm the keypair. */
+		ws_ctl_flush_staged(gw, p, true, now);
+	else if ((ev & WS_EV_CONFIRMED) && p->n_staged > 0)
 		ws_ctl_flush_staged(gw, p, false, now);
+	ws_ctl_timer_arm(gw, p, now);
 }
 
 static void events_poll(struct ws_gw *gw, uint64_t now)
@@ -225,41 +242,129 @@ static void events_poll(struct ws_gw *gw, uint64_t now)
 	}
 }
 
-/* Timers. */
+/*
+ * Timers. Each peer has one rte_timer on the control lcore, armed at its
+ * state machine's next deadline (ws_ctl_timer_arm after anything that may
+ * move it), so a control poll costs O(timers due), not O(peers):
+ * rte_timer_manage() runs only what expired. A short sweep of a few peers
+ * per tick re-arms what changed behind control's back (a management
+ * request setting the persistent keepalive) and picks up pending events a
+ * full events ring could not post.
+ */
 
-struct walk_ctx {
+/* The gateway and time of the rte_timer_manage() call running the callbacks. */
+struct timer_ctx {
 	struct ws_gw *gw;
 	uint64_t now;
 };
+static RTE_DEFINE_PER_LCORE(struct timer_ctx, timer_ctx);
 
-static int timers_cb(void *arg, uint32_t id, void *obj)
+static uint64_t ns_to_tsc(uint64_t ns)
 {
-	struct walk_ctx *c = arg;
-	struct ws_gw_peer *p = obj;
+	uint64_t hz = rte_get_tsc_hz();
+
+	return ns / WS_NSEC_PER_SEC * hz + (ns % WS_NSEC_PER_SEC) * hz / WS_NSEC_PER_SEC + 1;
+}
+
+static void peer_timer_cb(struct rte_timer *tim, void *arg);
+
+void ws_ctl_timer_arm(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
+{
+	uint64_t at = ws_timers_next_deadline(&p->timers);
+	unsigned lcore = gw->control_lcore;
+
+	/* Staged packets that found no room in a work ring: retry a tick later. */
+	if (p->n_staged > 0 && at > now + WS_CTL_TIMER_TICK_NS &&
+	    ws_noise_keypair_current(&p->noise, now) != NULL)
+		at = now + WS_CTL_TIMER_TICK_NS;
+	if (at == p->timer_at && (at == UINT64_MAX || rte_timer_pending(&p->timer)))
+		return;
+	p->timer_at = at;
+	if (at == UINT64_MAX) {
+		rte_timer_stop(&p->timer);
+		return;
+	}
+	if (!rte_lcore_is_enabled(lcore))
+		lcore = rte_lcore_id();
+	if (rte_timer_reset(&p->timer, at > now ? ns_to_tsc(at - now) : 0, SINGLE, lcore,
+			    peer_timer_cb, p) != 0) {
+		/* Not armed: the sweep tries again. */
+		p->timer_at = 0;
+		gw->dev->timers_sweep_all = true;
+	}
+}
+
+static void peer_timers(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
+{
 	uint32_t act;
 
-	RTE_SET_USED(id);
 	if (__atomic_load_n(&p->ev_pending, __ATOMIC_RELAXED) != 0)
-		peer_events(c->gw, p, c->now);
-	if (p->n_staged > 0 && ws_noise_keypair_current(&p->noise, c->now) != NULL)
-		ws_ctl_flush_staged(c->gw, p, false, c->now);
-	if (ws_timers_next_deadline(&p->timers) > c->now)
-		return 0;
-	act = ws_timers_poll(&p->timers, c->now);
-	if (act & WS_TIMERS_ZERO_KEYS) {
-		CTL_LOG(DEBUG, "peer %u: zeroing key material", p->id);
-		ws_noise_remote_clear(&p->noise);
+		peer_events(gw, p, now);
+	if (p->n_staged > 0 && ws_noise_keypair_current(&p->noise, now) != NULL)
+		ws_ctl_flush_staged(gw, p, false, now);
+	if (ws_timers_next_deadline(&p->timers) <= now) {
+		act = ws_timers_poll(&p->timers, now);
+		if (act & WS_TIMERS_ZERO_KEYS) {
+			CTL_LOG(DEBUG, "peer %u: zeroing key material", p->id);
+			ws_noise_remote_clear(&p->noise);
+		}
+		if (act & WS_TIMERS_GIVE_UP) {
+			CTL_LOG(INFO, "peer %u: handshake gave up, %u staged packets dropped",
+				p->id, p->n_staged);
+			ws_ctl_free_staged(gw, p, WS_GW_DROP_NO_KEYPAIR);
+		}
+		if (act & WS_TIMERS_SEND_INITIATION)
+			ws_ctl_send_initiation(gw, p, (act & WS_TIMERS_RETRY) != 0, now);
+		if (act & WS_TIMERS_SEND_KEEPALIVE)
+			ws_ctl_flush_staged(gw, p, true, now);
 	}
-	if (act & WS_TIMERS_GIVE_UP) {
-		CTL_LOG(INFO, "peer %u: handshake gave up, %u staged packets dropped", p->id,
-			p->n_staged);
-		ws_ctl_free_staged(c->gw, p, WS_GW_DROP_NO_KEYPAIR);
-	}
-	if (act & WS_TIMERS_SEND_INITIATION)
-		ws_ctl_send_initiation(c->gw, p, (act & WS_TIMERS_RETRY) != 0, c->now);
-	if (act & WS_TIMERS_SEND_KEEPALIVE)
-		ws_ctl_flush_staged(c->gw, p, true, c->now);
+	ws_ctl_timer_arm(gw, p, now);
+}
+
+static void peer_timer_cb(struct rte_timer *tim, void *arg)
+{
+	struct timer_ctx *c = &RTE_PER_LCORE(timer_ctx);
+	struct ws_gw_peer *p = arg;
+
+	RTE_SET_USED(tim);
+	/* Fired: whatever is armed next is armed afresh. */
+	p->timer_at = 0;
+	if (c->gw != NULL)
+		peer_timers(c->gw, p, c->now);
+}
+
+static int sweep_cb(void *arg, uint32_t id, void *obj)
+{
+	struct timer_ctx *c = arg;
+
+	RTE_SET_USED(id);
+	peer_timers(c->gw, obj, c->now);
 	return 0;
+}
+
+static void timers_sweep(struct ws_gw *gw, uint64_t now)
+{
+	struct ws_gw_device *dev = gw->dev;
+	uint32_t cap = ws_peer_table_capacity(gw->peers);
+	struct timer_ctx c = { .gw = gw, .now = now };
+
+	if (dev->timers_sweep_all) {
+		dev->timers_sweep_all = false;
+		ws_peer_table_walk(gw->peers, sweep_cb, &c);
+		return;
+	}
+	for (unsigned i = 0; i < WS_CTL_SWEEP_PEERS && cap > 0; i++) {
+		uint32_t id = dev->sweep_next++ % cap;
+		struct ws_gw_peer *p = ws_peer_table_get(gw->peers, id);
+
+		if (p == NULL)
+			continue;
+		if (__atomic_load_n(&p->ev_pending, __ATOMIC_RELAXED) != 0 ||
+		    ws_timers_next_deadline(&p->timers) != p->timer_at)
+			peer_timers(gw, p, now);
+	}
+	if (dev->sweep_next >= cap)
+		dev->sweep_next = 0;
 }
 
 /* The control ring. */
@@ -312,11 +417,8 @@ void ws_control_poll(struct ws_gw *gw, struct ws_lcore *lc)
 {
 	struct ws_gw_device *dev = gw->dev;
 	struct rte_mbuf *ms[WS_CTL_BURST];
-	uint64_t now = ws_gw_now();
+	uint64_t now = ws_lcore_now(lc);
 	unsigned n;
-
-	RTE_SET_USED(lc);
-	ws_ctl_handshake_in(gw, now);
 
 	n = rte_ring_dequeue_burst(gw->ctl_in, (void **)ms, RTE_DIM(ms), NULL);
 	for (unsigned i = 0; i < n; i++)
@@ -324,20 +426,18 @@ void ws_control_poll(struct ws_gw *gw, struct ws_lcore *lc)
 
 	events_poll(gw, now);
 
+	RTE_PER_LCORE(timer_ctx) = (struct timer_ctx){ .gw = gw, .now = now };
+	rte_timer_manage();
+	RTE_PER_LCORE(timer_ctx).gw = NULL;
 	if (now >= dev->next_timers) {
-		struct walk_ctx c = { .gw = gw, .now = now };
-
-		ws_peer_table_walk(gw->peers, timers_cb, &c);
+		timers_sweep(gw, now);
 		dev->next_timers = now + WS_CTL_TIMER_TICK_NS;
 	}
 	if (now >= dev->next_neigh) {
 		ws_ctl_neigh_poll(gw, now);
 		dev->next_neigh = now + WS_CTL_NEIGH_TICK_NS;
 	}
-	if (now >= dev->next_gc) {
-		ws_ratelimiter_gc(gw->ratelimiter, now);
-		dev->next_gc = now + WS_NSEC_PER_SEC;
-	}
+	ws_gw_mgmt_poll(gw, now);
 	ws_ctl_run_deferred(gw);
 	rte_rcu_qsbr_dq_reclaim(gw->rcu_dq, 64, NULL, NULL, NULL);
 }

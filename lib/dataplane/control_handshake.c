@@ -3,6 +3,14 @@
  * Handshake messages in and out: mac1/mac2 and cookie replies under load,
  * the rate limiter, noise, and the timer events each message implies
  * (timers.h gives the order). Keys never reach a log line.
+ *
+ * Incoming messages are handled on the handshake lcores (ws_handshake_poll;
+ * by default only the control lcore), each with its own ring, rate
+ * limiter and load state; RX picks the lcore by source address. What the
+ * timers and the staged packets need from a consumed message is posted
+ * to the control lcore as peer events (ws_gw_peer_event): the timers,
+ * the staging and the neighbor holds stay control's alone. Initiations we
+ * start come from the timers and are made on the control lcore.
  */
 #include <errno.h>
 #include <string.h>
@@ -17,7 +25,7 @@ static void send_msg(struct ws_gw *gw, const struct ws_endpoint *dst, const void
 	struct ws_net_udp_out o = {
 		.src_mac = port->net.mac,
 		.dst = *dst,
-		.ip_id = gw->dev->ip_id++,
+		.ip_id = __atomic_fetch_add(&gw->dev->ip_id, 1, __ATOMIC_RELAXED),
 		.udp4_cksum = true,
 	};
 	struct ws_endpoint nh;
@@ -61,6 +69,7 @@ void ws_ctl_send_initiation(struct ws_gw *gw, struct ws_gw_peer *p, bool retry, 
 	if (ep.family == WS_AF_NONE) {
 		/* Nowhere to send: the retry and give-up timers still run. */
 		ws_timers_handshake_initiated(&p->timers, now);
+		ws_ctl_timer_arm(gw, p, now);
 		return;
 	}
 	ws_ctl_wall_clock(&wall);
@@ -75,6 +84,7 @@ void ws_ctl_send_initiation(struct ws_gw *gw, struct ws_gw_peer *p, bool retry, 
 	ws_timers_any_authenticated_packet_sent(&p->timers, now);
 	send_msg(gw, &ep, &msg, sizeof(msg), now);
 	ws_timers_handshake_initiated(&p->timers, now);
+	ws_ctl_timer_arm(gw, p, now);
 	ws_ctl_stats(gw)->handshakes_out++;
 	CTL_LOG(DEBUG, "peer %u: handshake initiation sent%s", p->id, retry ? " (retry)" : "");
 	ws_memzero(&msg, sizeof(msg));
@@ -102,8 +112,7 @@ static void got_initiation(struct ws_gw *gw, const struct ws_msg_initiation *in,
 	}
 	p = ws_gw_peer_of(r);
 	ws_gw_peer_endpoint_set(p, src);
-	ws_timers_any_authenticated_packet_received(&p->timers, now);
-	ws_timers_any_authenticated_packet_traversal(&p->timers, now);
+	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL, now);
 
 	ret = ws_noise_create_response(r, &resp);
 	if (ret == 0)
@@ -115,13 +124,11 @@ static void got_initiation(struct ws_gw *gw, const struct ws_msg_initiation *in,
 		return;
 	}
 	ws_cookie_maker_add_macs(&p->cookie, &resp, sizeof(resp), now);
-	ws_timers_session_derived(&p->timers, now);
-	ws_timers_any_authenticated_packet_traversal(&p->timers, now);
-	ws_timers_any_authenticated_packet_sent(&p->timers, now);
 	send_msg(gw, src, &resp, sizeof(resp), now);
-	ws_timers_response_sent(&p->timers, now);
+	/* Control: session_derived, traversal, sent, response_sent. */
+	ws_gw_peer_event(gw, p, WS_EV_SESSION_DERIVED | WS_EV_TRAVERSAL | WS_EV_RESPONSE_SENT, now);
 	ws_ctl_stats(gw)->handshakes_out++;
-	CTL_LOG(INFO, "peer %u: initiation answered", p->id);
+	CTL_LOG(INFO, "peer %u: initiation answered on lcore %u", p->id, rte_lcore_id());
 	ws_memzero(&resp, sizeof(resp));
 }
 
@@ -144,16 +151,16 @@ static void got_response(struct ws_gw *gw, const struct ws_msg_response *in,
 		return;
 	}
 	ws_gw_peer_endpoint_set(p, src);
-	ws_timers_any_authenticated_packet_received(&p->timers, now);
-	ws_timers_any_authenticated_packet_traversal(&p->timers, now);
-	ws_timers_session_derived(&p->timers, now);
-	ws_timers_handshake_complete(&p->timers, now);
 	ws_ctl_wall_clock(&ts);
 	__atomic_store_n(&p->last_handshake_sec, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->last_handshake_nsec, (int64_t)ts.tv_nsec, __ATOMIC_RELAXED);
-	CTL_LOG(INFO, "peer %u: handshake complete (initiator)", p->id);
-	/* The first data, or a keepalive, lets the responder confirm the keypair. */
-	ws_ctl_flush_staged(gw, p, true, now);
+	CTL_LOG(INFO, "peer %u: handshake complete (initiator) on lcore %u", p->id, rte_lcore_id());
+	/*
+	 * Control: received, traversal, session_derived, handshake_complete,
+	 * then the staged packets or a keepalive, so the responder confirms.
+	 */
+	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL | WS_EV_SESSION_DERIVED |
+			 WS_EV_HS_COMPLETE, now);
 }
 
 static void got_cookie(struct ws_gw *gw, const struct ws_msg_cookie *in, uint64_t now)
@@ -180,7 +187,8 @@ static void got_cookie(struct ws_gw *gw, const struct ws_msg_cookie *in, uint64_
 	CTL_LOG(DEBUG, "peer %u: cookie learnt", p->id);
 }
 
-static void handshake_one(struct ws_gw *gw, struct rte_mbuf *m, bool under_load, uint64_t now)
+static void handshake_one(struct ws_gw *gw, struct ws_ratelimiter *rl, struct rte_mbuf *m,
+			  bool under_load, uint64_t now)
 {
 	union {
 		struct ws_msg_initiation init;
@@ -224,7 +232,7 @@ static void handshake_one(struct ws_gw *gw, struct rte_mbuf *m, bool under_load,
 		return;
 	}
 	if (pkt.wg_type == WS_MSG_INITIATION) {
-		if (under_load && !ws_ratelimiter_allow(gw->ratelimiter, &pkt.src, now)) {
+		if (under_load && !ws_ratelimiter_allow(rl, &pkt.src, now)) {
 			ws_ctl_stats(gw)->drops[WS_GW_DROP_RATELIMIT]++;
 			return;
 		}
@@ -235,17 +243,34 @@ static void handshake_one(struct ws_gw *gw, struct rte_mbuf *m, bool under_load,
 	ws_memzero(&u, sizeof(u));
 }
 
-void ws_ctl_handshake_in(struct ws_gw *gw, uint64_t now)
+void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 {
+	unsigned h = lc->hs < ws_gw_n_hs(gw) ? lc->hs : 0;
+	struct rte_ring *ring = *ws_gw_hs_ring(gw, h);
+	struct ws_ratelimiter *rl = *ws_gw_hs_ratelimiter(gw, h);
+	uint64_t *next_gc = &gw->dev->hs_next_gc[h];
 	struct rte_mbuf *ms[WS_CTL_BURST];
+	uint64_t now;
 	bool under_load;
 	unsigned n;
 
-	if (gw->hs_in == NULL)
+	if (ring == NULL || rl == NULL)
 		return;
-	under_load = ws_cookie_under_load(&gw->load, rte_ring_count(gw->hs_in),
-					  rte_ring_get_capacity(gw->hs_in), now);
-	n = rte_ring_dequeue_burst(gw->hs_in, (void **)ms, RTE_DIM(ms), NULL);
+	now = ws_lcore_now(lc);
+	under_load = ws_cookie_under_load(ws_gw_hs_load(gw, h), rte_ring_count(ring),
+					  rte_ring_get_capacity(ring), now);
+	/*
+	 * A bounded budget per poll, as every run-to-completion stage has:
+	 * draining the queue whole would keep its depth at 0 however hard
+	 * initiations flood in, so "under load" would never hold and every
+	 * one of them would cost a Diffie-Hellman while the lcore's packets
+	 * wait. Bounded, a flood backs up and turns into cookie replies.
+	 */
+	n = rte_ring_dequeue_burst(ring, (void **)ms, WS_HS_BUDGET, NULL);
 	for (unsigned i = 0; i < n; i++)
-		handshake_one(gw, ms[i], under_load, now);
+		handshake_one(gw, rl, ms[i], under_load, now);
+	if (now >= *next_gc) {
+		ws_ratelimiter_gc(rl, now);
+		*next_gc = now + WS_NSEC_PER_SEC;
+	}
 }

@@ -204,6 +204,20 @@ void ws_ctl_xmit_via(struct ws_gw *gw, struct rte_mbuf *m, unsigned port,
 		ws_ctl_out(gw, m, port);
 		return;
 	}
+	if (!ws_ctl_on_control(gw)) {
+		/* A handshake lcore: the held frames are control's; hand it over as TX does. */
+		struct ws_pkt_meta *meta = ws_meta(m);
+
+		meta->dir = 0;
+		meta->kp = NULL;
+		meta->flags = WS_META_F_NEIGH;
+		meta->port = (uint8_t)port;
+		meta->nh = *nh;
+		meta->next = NULL;
+		if (rte_ring_enqueue(gw->ctl_in, m) != 0)
+			ws_ctl_drop(gw, m, WS_GW_DROP_RING_FULL);
+		return;
+	}
 	e = dev->n_held < WS_CTL_HELD_MAX ? nh_get(dev, port, nh) : NULL;
 	if (e == NULL) {
 		ws_ctl_drop(gw, m, WS_GW_DROP_NO_NEIGHBOR);

@@ -3,7 +3,9 @@
  * The control role's private state and the functions its files share
  * (device.c, control.c, control_handshake.c, control_neigh.c). Everything
  * here runs on the control lcore, or before launch / after stop, except
- * where a comment says otherwise.
+ * where a comment says otherwise; the incoming handshake path
+ * (control_handshake.c: ws_handshake_poll, send_msg, ws_ctl_xmit_via,
+ * ws_ctl_out) also runs on the handshake lcores.
  */
 #ifndef WS_CONTROL_PRIV_H
 #define WS_CONTROL_PRIV_H
@@ -25,7 +27,9 @@ enum {
 	WS_CTL_HOLD_NS = 3000000000ull, /* longest a frame waits for its next hop */
 	WS_CTL_TIMER_TICK_NS = 10000000ull,
 	WS_CTL_NEIGH_TICK_NS = 1000000ull,
+	WS_CTL_SWEEP_PEERS = 256,       /* peers the timer sweep checks per tick */
 	WS_CTL_BURST = WS_BURST,
+	WS_HS_BUDGET = 16,              /* handshake messages per poll, at most */
 };
 
 /* Frames waiting for one next hop's MAC. */
@@ -69,14 +73,24 @@ struct ws_gw_device {
 	unsigned next_worker;
 
 	uint64_t next_timers;
+	uint32_t sweep_next;            /* next peer id the timer sweep checks */
+	bool timers_sweep_all;          /* a timer failed to arm: sweep every peer once */
 	uint64_t next_neigh;
-	uint64_t next_gc;
+	uint64_t hs_next_gc[WS_MAX_HS]; /* each handshake lcore's rate limiter gc */
+
+	/*
+	 * Index-table writes (noise upcalls, deferred removals) come from the
+	 * control and the handshake lcores; this serialises them. A data-path
+	 * lcore defers its removals to control instead, and takes it only
+	 * when it is also the control or a handshake lcore (device.c).
+	 */
+	rte_spinlock_t index_lock;
 
 	struct ws_ctl_nh nh[WS_CTL_NH_MAX];
 	unsigned n_held;
 };
 
-/* Stats of the calling lcore (control). */
+/* Stats of the calling lcore (control or handshake). */
 static inline struct ws_lcore_stats *ws_ctl_stats(struct ws_gw *gw)
 {
 	unsigned id = rte_lcore_id();
@@ -101,8 +115,10 @@ void ws_ctl_stage(struct ws_gw *gw, struct ws_gw_peer *p, struct rte_mbuf *m, ui
 void ws_ctl_flush_staged(struct ws_gw *gw, struct ws_gw_peer *p, bool want_keepalive,
 			 uint64_t now);
 
-/* control_handshake.c */
-void ws_ctl_handshake_in(struct ws_gw *gw, uint64_t now);
+/* (Re)arm p's rte_timer at its timers' next deadline; after anything that may move it. */
+void ws_ctl_timer_arm(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now);
+
+/* control_handshake.c (ws_handshake_poll is in gateway.h) */
 /* A fresh initiation (retry false) or a retransmission, if allowed and an endpoint is known. */
 void ws_ctl_send_initiation(struct ws_gw *gw, struct ws_gw_peer *p, bool retry, uint64_t now);
 /* Start a handshake for staged packets or a rekey, honouring the rate limit. */
@@ -132,5 +148,10 @@ void ws_ctl_neigh_poll(struct ws_gw *gw, uint64_t now);
 void ws_ctl_neigh_free_held(struct ws_gw *gw);
 /* Put a finished frame on ctl_out for gw->ports[port]. */
 void ws_ctl_out(struct ws_gw *gw, struct rte_mbuf *m, unsigned port);
+
+static inline bool ws_ctl_on_control(const struct ws_gw *gw)
+{
+	return rte_lcore_id() == gw->control_lcore;
+}
 
 #endif /* WS_CONTROL_PRIV_H */

@@ -15,6 +15,18 @@
  * control through a ring, because control is the only table writer, and
  * in that order, so that no reader can find a keypair after its grace
  * period began.
+ *
+ * Handshake lcores: noise's upcalls insert, replace and drop indices from
+ * them too. Those writes, and control's, take dev->index_lock (a spinlock:
+ * index.c's rte_hash is made for one writer with lock-free readers, and
+ * writes come at handshake rate, not per packet, so one lock costs
+ * nothing measurable and keeps the table's lock-free read side as it is;
+ * rte_hash's multi-writer mode would add per-lcore slot caches and a
+ * writer lock of its own for the same effect). A data-path lcore never
+ * takes it unless it shares its lcore with control or a handshake role:
+ * otherwise its drops and retirements are deferred to control as before.
+ * Keypair retirement off the control lcore is always deferred (the RCU
+ * defer queue is control's).
  */
 #include <errno.h>
 #include <string.h>
@@ -59,6 +71,22 @@ static bool on_control(const struct ws_gw *gw)
 	return rte_lcore_id() == gw->control_lcore;
 }
 
+/* Control or a handshake lcore: may write the index table (under index_lock). */
+static bool index_writer(const struct ws_gw *gw)
+{
+	unsigned id = rte_lcore_id();
+
+	return id == gw->control_lcore ||
+	       (id < RTE_MAX_LCORE && (gw->lcores[id].roles & WS_ROLE_HANDSHAKE));
+}
+
+static void index_remove_locked(struct ws_gw *gw, uint32_t idx)
+{
+	rte_spinlock_lock(&gw->dev->index_lock);
+	ws_index_remove(gw->index, idx);
+	rte_spinlock_unlock(&gw->dev->index_lock);
+}
+
 /* Noise upcalls. */
 
 static struct ws_noise_remote *up_remote_get(void *arg, const uint8_t pub[WS_KEY_LEN])
@@ -72,8 +100,12 @@ static struct ws_noise_remote *up_remote_get(void *arg, const uint8_t pub[WS_KEY
 static int up_index_alloc(void *arg, struct ws_noise_remote *r, uint32_t *idx)
 {
 	struct ws_gw *gw = arg;
+	int ret;
 
-	return ws_index_insert(gw->index, WS_INDEX_HANDSHAKE, r, idx);
+	rte_spinlock_lock(&gw->dev->index_lock);
+	ret = ws_index_insert(gw->index, WS_INDEX_HANDSHAKE, r, idx);
+	rte_spinlock_unlock(&gw->dev->index_lock);
+	return ret;
 }
 
 static struct ws_noise_remote *up_index_lookup(void *arg, uint32_t idx)
@@ -86,8 +118,12 @@ static struct ws_noise_remote *up_index_lookup(void *arg, uint32_t idx)
 static void up_index_keypair(void *arg, uint32_t idx, struct ws_noise_keypair *kp)
 {
 	struct ws_gw *gw = arg;
+	int ret;
 
-	if (ws_index_replace(gw->index, idx, WS_INDEX_KEYPAIR, kp) != 0)
+	rte_spinlock_lock(&gw->dev->index_lock);
+	ret = ws_index_replace(gw->index, idx, WS_INDEX_KEYPAIR, kp);
+	rte_spinlock_unlock(&gw->dev->index_lock);
+	if (ret != 0)
 		CTL_LOG(ERR, "index %08x vanished before its keypair", idx);
 }
 
@@ -104,8 +140,8 @@ static void up_index_drop(void *arg, uint32_t idx)
 {
 	struct ws_gw *gw = arg;
 
-	if (on_control(gw))
-		ws_index_remove(gw->index, idx);
+	if (index_writer(gw))
+		index_remove_locked(gw, idx);
 	else
 		defer(gw, WS_CTL_DEFER_INDEX, idx, NULL);
 }
@@ -167,7 +203,7 @@ void ws_ctl_run_deferred(struct ws_gw *gw)
 						   RTE_DIM(d), NULL)) > 0) {
 		for (unsigned i = 0; i < n; i++) {
 			if (d[i].kind == WS_CTL_DEFER_INDEX)
-				ws_index_remove(gw->index, d[i].index);
+				index_remove_locked(gw, d[i].index);
 			else
 				rcu_free(gw, d[i].kp, WS_CTL_RCU_KEYPAIR);
 		}
@@ -243,6 +279,8 @@ static void peer_teardown(struct ws_gw *gw, struct ws_gw_peer *p, bool in_table)
 {
 	ws_allowedips_remove_by_peer(gw->allowedips, p->id);
 	ws_timers_stop(&p->timers);
+	if (rte_timer_pending(&p->timer))
+		rte_timer_stop_sync(&p->timer);
 	/* Wipes the handshake; keypairs go through retire, indices through drop. */
 	ws_noise_remote_destroy(&p->noise);
 	ws_cookie_maker_destroy(&p->cookie);
@@ -273,7 +311,10 @@ int ws_gw_peer_add(struct ws_gw *gw, const struct ws_config_peer *cp)
 	}
 	ws_cookie_maker_init(&p->cookie, cp->public_key);
 	ws_timers_init(&p->timers, NULL, NULL);
+	rte_timer_init(&p->timer);
+	p->timer_at = UINT64_MAX;
 	rte_seqlock_init(&p->ep_lock);
+	rte_spinlock_init(&p->window_lock);
 	p->endpoint = cp->endpoint;
 	ret = ws_peer_table_add(gw->peers, cp->public_key, p, &p->id);
 	if (ret == 0 && p->id > WS_ALLOWEDIPS_MAX_PEER)
@@ -297,6 +338,7 @@ int ws_gw_peer_add(struct ws_gw *gw, const struct ws_config_peer *cp)
 	     WS_TIMERS_SEND_KEEPALIVE))
 		/* Control sends it (a handshake first) on its next poll. */
 		ws_gw_peer_event(gw, p, WS_EV_WANT_HANDSHAKE, now);
+	ws_ctl_timer_arm(gw, p, now);
 	CTL_LOG(INFO, "peer %u added (%u allowed-ips, keepalive %us)", p->id,
 		cp->n_allowed_ips, cp->persistent_keepalive);
 	return 0;
@@ -387,7 +429,8 @@ static int tables_init(struct ws_gw *gw, uint32_t peer_cap, uint32_t n_kp)
 {
 	const struct ws_config *cfg = gw->cfg;
 	int socket = rte_socket_id();
-	uint32_t v4 = WS_DEV_EXTRA_RULES, v6 = WS_DEV_EXTRA_RULES;
+	/* Peers added later (gw->max_peers, bind) get one IPv4 prefix each. */
+	uint32_t v4 = WS_DEV_EXTRA_RULES + gw->max_peers, v6 = WS_DEV_EXTRA_RULES;
 
 	for (unsigned i = 0; i < cfg->n_peers; i++)
 		for (unsigned j = 0; j < cfg->peers[i].n_allowed_ips; j++) {
@@ -396,9 +439,16 @@ static int tables_init(struct ws_gw *gw, uint32_t peer_cap, uint32_t n_kp)
 			else
 				v6++;
 		}
-	gw->ratelimiter = ws_ratelimiter_create("ws_rl", WS_DEV_RL_CAPACITY, socket);
-	if (gw->ratelimiter == NULL)
-		return -rte_errno;
+	/* One rate limiter per handshake lcore: RX sends each source to one of them. */
+	for (unsigned h = 0; h < ws_gw_n_hs(gw); h++) {
+		struct ws_ratelimiter **rl = ws_gw_hs_ratelimiter(gw, h);
+		char name[32];
+
+		snprintf(name, sizeof(name), "ws_rl_%u", h);
+		*rl = ws_ratelimiter_create(name, WS_DEV_RL_CAPACITY, socket);
+		if (*rl == NULL)
+			return -rte_errno;
+	}
 	gw->peers = ws_peer_table_create("ws_peers", peer_cap, socket, gw->rcu);
 	if (gw->peers == NULL)
 		return -rte_errno;
@@ -448,6 +498,11 @@ int ws_gw_device_init(struct ws_gw *gw)
 
 	if (ws_crypto_init() < 0)
 		return -EIO;
+	/* The peers' timers (control.c); already set up by an earlier gateway is fine. */
+	ret = rte_timer_subsystem_init();
+	if (ret != 0 && ret != -EALREADY)
+		CTL_LOG(WARNING, "timer subsystem: %s; timers fall back to sweeps",
+			rte_strerror(-ret));
 	tsc_base = rte_get_tsc_cycles();
 	tsc_mult = (uint64_t)(((unsigned __int128)WS_NSEC_PER_SEC << 32) / rte_get_tsc_hz());
 
@@ -455,8 +510,9 @@ int ws_gw_device_init(struct ws_gw *gw)
 	if (dev == NULL)
 		return -ENOMEM;
 	dev->gw = gw;
+	rte_spinlock_init(&dev->index_lock);
 	gw->dev = dev;
-	peer_cap = rte_align32pow2(gw->cfg->n_peers + WS_DEV_MIN_PEERS);
+	peer_cap = rte_align32pow2(RTE_MAX(gw->cfg->n_peers, gw->max_peers) + WS_DEV_MIN_PEERS);
 	n_kp = peer_cap * WS_DEV_KP_PER_PEER;
 	dev->peer_capacity = peer_cap;
 
@@ -562,8 +618,10 @@ void ws_gw_device_fini(struct ws_gw *gw)
 	gw->peers = NULL;
 	ws_allowedips_free(gw->allowedips);
 	gw->allowedips = NULL;
-	ws_ratelimiter_free(gw->ratelimiter);
-	gw->ratelimiter = NULL;
+	for (unsigned h = 0; h < WS_MAX_HS; h++) {
+		ws_ratelimiter_free(*ws_gw_hs_ratelimiter(gw, h));
+		*ws_gw_hs_ratelimiter(gw, h) = NULL;
+	}
 	if (dev->own_neigh) {
 		ws_neigh_free(gw->neigh);
 		gw->neigh = NULL;

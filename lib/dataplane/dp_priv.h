@@ -114,6 +114,10 @@ static inline struct ws_dp_peer_acc *ws_dp_acc(struct ws_gw *gw, struct ws_dp_pe
 int ws_dp_route(const struct ws_gw *gw, unsigned port, const struct ws_endpoint *dst,
 		struct ws_endpoint *nh);
 
+/* The ports' route tables (ws_dp_route's fast path): built at start, freed at stop. */
+int ws_dp_routes_build(struct ws_gw *gw);
+void ws_dp_routes_free(struct ws_gw *gw);
+
 /*
  * Hand a finished frame for gw->ports[port] whose next hop nh has no
  * usable neighbor entry to control (WS_META_F_NEIGH), its Ethernet

@@ -13,6 +13,13 @@
  *                 handshake, cookie maker, timers and staged packets, and
  *                 of the neighbor cache. Frees through RCU (gw->rcu): every
  *                 data-path lcore reports a quiescent state once per loop.
+ *   handshake     (gw->hs_lcores; the control lcore by default) take the
+ *                 handshake messages RX spreads by source address: cookie
+ *                 check, their own rate limiter, noise consume/create. They
+ *                 write the index table under dev->index_lock (taken by
+ *                 control and handshake lcores; the data path defers its
+ *                 removals to control), the peer endpoint (seqlock), send
+ *                 on ctl_out (MP) and post the timer events to control.
  *
  * Every packet that receives a reorder sequence number reaches the
  * reorder stage, success or not (a crypto failure travels as a status),
@@ -27,13 +34,16 @@
 
 #include <rte_common.h>
 #include <rte_ether.h>
+#include <rte_jhash.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_timer.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_reorder.h>
 #include <rte_ring.h>
 #include <rte_seqlock.h>
+#include <rte_spinlock.h>
 
 #include "allowedips.h"
 #include "config.h"
@@ -52,6 +62,8 @@ enum {
 	WS_MAX_PORTS = WS_CONFIG_PORTS_MAX,
 	WS_MAX_STREAMS = 64,            /* reorder streams: RX lcores + control */
 	WS_MAX_WORKERS = 64,
+	WS_MAX_TX = 8,                  /* reorder/TX lcores */
+	WS_MAX_HS = 16,                 /* handshake lcores */
 	WS_REORDER_SIZE = 8192,         /* per stream; a power of two */
 	WS_RING_SIZE = 4096,
 	WS_EVENT_RING_SIZE = 1 << 20,   /* one pending event word per peer at most */
@@ -122,7 +134,11 @@ enum ws_peer_event {
 	WS_EV_TRAVERSAL = 1u << 4,
 	WS_EV_WANT_HANDSHAKE = 1u << 5, /* rekey on send/receive, or nothing to send with */
 	WS_EV_CONFIRMED = 1u << 6,      /* a responder keypair was confirmed */
-	WS_EV_COUNT = 7,
+	/* From the handshake lcores (control applies them to the timers). */
+	WS_EV_SESSION_DERIVED = 1u << 7,
+	WS_EV_RESPONSE_SENT = 1u << 8,  /* we answered an initiation */
+	WS_EV_HS_COMPLETE = 1u << 9,    /* our initiation was answered: flush staged */
+	WS_EV_COUNT = 10,
 };
 
 struct ws_gw_peer {
@@ -139,6 +155,13 @@ struct ws_gw_peer {
 	/* Data path -> control events (see enum ws_peer_event). */
 	uint32_t ev_pending;
 	uint64_t ev_stamp[WS_EV_COUNT];
+
+	/* TX lcores, when more than one: the replay windows of its keypairs. */
+	rte_spinlock_t window_lock;
+
+	/* Control only: fires at the timers' next deadline (control.c). */
+	struct rte_timer timer;
+	uint64_t timer_at;              /* deadline armed, ns; UINT64_MAX = none */
 
 	/* Staged clear packets waiting for a keypair; control only. */
 	struct rte_mbuf *staged_head;
@@ -177,7 +200,8 @@ struct ws_gw_peer {
 	_(NO_MBUF, "mempool empty") \
 	_(ENCRYPT, "encryption failed") /* datapath */ \
 	_(NO_ROOM, "no head- or tailroom in the mbuf for headers or padding") /* datapath */ \
-	_(TTL_EXPIRED, "TTL or hop limit ran out while forwarding") /* datapath */
+	_(TTL_EXPIRED, "TTL or hop limit ran out while forwarding") /* datapath */ \
+	_(TO_US, "packet through the tunnel to our own address, not an echo request") /* scale */
 
 enum ws_gw_drop {
 #define _(n, s) WS_GW_DROP_##n,
@@ -214,6 +238,7 @@ enum ws_role {
 	WS_ROLE_WORKER = 1u << 1,
 	WS_ROLE_TX = 1u << 2,           /* reorder + ordered checks + tx */
 	WS_ROLE_CONTROL = 1u << 3,
+	WS_ROLE_HANDSHAKE = 1u << 4,    /* handshake messages (may be the control lcore) */
 };
 
 struct ws_gw_port {
@@ -225,6 +250,10 @@ struct ws_gw_port {
 	bool sw_l4_cksum;
 	struct ws_net_port net;         /* role, addresses, MAC, listen port */
 	const struct ws_config_port *cfg;
+	/* Routes out of this port (tx.c ws_dp_route); NULL until ports start. */
+	struct rte_lpm *rt4;
+	struct rte_lpm6 *rt6;
+	int32_t rt4_miss, rt6_miss;     /* next-hop code when the LPM misses */
 };
 
 /* One lcore's assignment and private state. */
@@ -241,8 +270,11 @@ struct ws_lcore {
 	struct ws_aead *aead;
 	/* TX: the queue of each port (indexed like gw->ports[]) this lcore transmits on. */
 	uint16_t txq[WS_MAX_PORTS];
+	uint8_t tx;                     /* TX: index in gw->tx_lcores[] (owns streams s % n_tx == tx) */
+	uint8_t hs;                     /* handshake: index in gw->hs_lcores[] */
 	unsigned thread_id;             /* RCU reader id */
 	struct ws_lcore_stats *stats;
+	uint64_t now;                   /* ws_gw_now() of this loop iteration; 0 = read it */
 };
 
 struct ws_gw {
@@ -259,7 +291,11 @@ struct ws_gw {
 	struct ws_lcore lcores[RTE_MAX_LCORE];
 	unsigned worker_lcores[WS_MAX_WORKERS];
 	unsigned n_workers;
-	unsigned tx_lcore;              /* the reorder/TX lcore */
+	unsigned tx_lcore;              /* tx_lcores[0]: also sends control's frames (ctl_out) */
+	unsigned tx_lcores[WS_MAX_TX];
+	unsigned n_tx;                  /* 0 is taken as 1 (tx_lcore) */
+	unsigned hs_lcores[WS_MAX_HS];
+	unsigned n_hs;                  /* 0 is taken as 1 (hs_in, polled by the control lcore) */
 	unsigned control_lcore;
 	unsigned n_streams;
 	uint8_t control_stream;
@@ -268,17 +304,22 @@ struct ws_gw {
 	 * Rings, single-producer/single-consumer where a pair has its own:
 	 * work[s][w]: stream s (an RX lcore, or control) -> worker w, so a
 	 * producer knows the free space before it numbers packets; to_tx[w]:
-	 * worker w -> reorder/TX (a worker never drops: it waits for room);
-	 * hs_in: RX -> control, handshake messages (bounded; its depth
-	 * drives "under load"); ctl_in: RX/TX -> control (ARP/ND, echo,
-	 * packets to stage or to hold for neighbor resolution); ctl_out:
-	 * control -> TX (finished frames: no crypto, no reorder); events:
-	 * peer ids with pending data-path events.
+	 * worker w -> reorder/TX lcore 0, to_tx_more[t - 1][w]: worker w ->
+	 * TX lcore t, each packet by its stream (s % n_tx) (a worker never
+	 * drops: it waits for room); hs_in: RX -> handshake lcore 0,
+	 * hs_in_more[h - 1]: RX -> handshake lcore h, by source address
+	 * (bounded; each ring's depth drives that lcore's "under load");
+	 * ctl_in: RX/TX/handshake -> control (ARP/ND, echo, packets to stage
+	 * or to hold for neighbor resolution); ctl_out: control and handshake
+	 * lcores (MP) -> TX lcore 0 (finished frames: no crypto, no
+	 * reorder); events: peer ids with pending data-path events.
 	 */
 	struct rte_ring *work[WS_MAX_STREAMS][WS_MAX_WORKERS];
 	struct rte_ring *to_tx[WS_MAX_WORKERS];
+	struct rte_ring *to_tx_more[WS_MAX_TX - 1][WS_MAX_WORKERS];
 	struct rte_ring *ctl_in;
-	struct rte_ring *hs_in;         /* RX -> control: handshake messages */
+	struct rte_ring *hs_in;         /* RX -> handshake lcore 0 */
+	struct rte_ring *hs_in_more[WS_MAX_HS - 1];
 	struct rte_ring *ctl_out;
 	struct rte_ring *events;
 	struct rte_reorder_buffer *reorder[WS_MAX_STREAMS];
@@ -286,8 +327,10 @@ struct ws_gw {
 	/* Protocol state. */
 	struct ws_noise_local noise;
 	struct ws_cookie_checker cookie;
-	struct ws_load load;
-	struct ws_ratelimiter *ratelimiter;
+	struct ws_load load;            /* handshake lcore 0's; hs_load[h - 1] for the others */
+	struct ws_load hs_load[WS_MAX_HS - 1];
+	struct ws_ratelimiter *ratelimiter;     /* handshake lcore 0's */
+	struct ws_ratelimiter *hs_ratelimiter[WS_MAX_HS - 1];
 	struct ws_peer_table *peers;
 	struct ws_index_table *index;
 	struct ws_allowedips *allowedips;
@@ -302,6 +345,11 @@ struct ws_gw {
 
 	/* device.c's private state: pools, deferred work, pending lists (control). */
 	struct ws_gw_device *dev;
+
+	/* Management (mgmt.c): its thread's state, NULL when not running (bind). */
+	struct ws_gw_mgmt *mgmt;
+	/* app: room for this many peers (JSON-RPC may add them); 0: the config's (bind). */
+	uint32_t max_peers;
 };
 
 /*
@@ -325,9 +373,60 @@ int ws_gw_peer_set_allowed_ips(struct ws_gw *gw, const uint8_t pubkey[WS_KEY_LEN
 
 /* Monotonic nanoseconds (TSC based); the clock injected into lib/wg. */
 uint64_t ws_gw_now(void);
+/* The time of lc's current loop iteration (one clock read per iteration, not per role). */
+static inline uint64_t ws_lcore_now(const struct ws_lcore *lc)
+{
+	return lc != NULL && lc->now != 0 ? lc->now : ws_gw_now();
+}
 
 /* Post a data-path event for peer (any lcore; lock-free). */
 void ws_gw_peer_event(struct ws_gw *gw, struct ws_gw_peer *p, uint32_t ev, uint64_t now);
+
+static inline unsigned ws_gw_n_tx(const struct ws_gw *gw)
+{
+	return gw->n_tx > 1 ? gw->n_tx : 1;
+}
+
+static inline unsigned ws_gw_n_hs(const struct ws_gw *gw)
+{
+	return gw->n_hs > 1 ? gw->n_hs : 1;
+}
+
+/* The ring from worker w to TX lcore t (t < ws_gw_n_tx). */
+static inline struct rte_ring **ws_gw_to_tx(struct ws_gw *gw, unsigned w, unsigned t)
+{
+	return t == 0 ? &gw->to_tx[w] : &gw->to_tx_more[t - 1][w];
+}
+
+/* Handshake lcore h's ring, rate limiter and load state (h < ws_gw_n_hs). */
+static inline struct rte_ring **ws_gw_hs_ring(struct ws_gw *gw, unsigned h)
+{
+	return h == 0 ? &gw->hs_in : &gw->hs_in_more[h - 1];
+}
+
+static inline struct ws_ratelimiter **ws_gw_hs_ratelimiter(struct ws_gw *gw, unsigned h)
+{
+	return h == 0 ? &gw->ratelimiter : &gw->hs_ratelimiter[h - 1];
+}
+
+static inline struct ws_load *ws_gw_hs_load(struct ws_gw *gw, unsigned h)
+{
+	return h == 0 ? &gw->load : &gw->hs_load[h - 1];
+}
+
+/*
+ * Which handshake lcore serves a source address: a hash of the IPv4
+ * address or of the IPv6 /64 (the rate limiter's key), so each source
+ * meets one rate limiter; the port does not count.
+ */
+static inline unsigned ws_gw_hs_of(const struct ws_gw *gw, const struct ws_endpoint *src)
+{
+	unsigned n = ws_gw_n_hs(gw);
+
+	if (n == 1)
+		return 0;
+	return rte_jhash(src->addr, src->family == WS_AF_INET ? 4 : 8, 0) % n;
+}
 
 static inline struct ws_gw_peer *ws_gw_peer_of(struct ws_noise_remote *r)
 {
@@ -343,6 +442,8 @@ void ws_rx_poll(struct ws_gw *gw, struct ws_lcore *lc);
 void ws_worker_poll(struct ws_gw *gw, struct ws_lcore *lc);
 void ws_tx_poll(struct ws_gw *gw, struct ws_lcore *lc);
 void ws_control_poll(struct ws_gw *gw, struct ws_lcore *lc);
+/* Handshake lcore lc->hs: its ring, rate limiter, load (control_handshake.c). */
+void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc);
 
 /*
  * Start-up and shut-down ("app": port.c, lcore.c, gateway.c). Order:
@@ -367,5 +468,16 @@ void ws_gw_lcores_fini(struct ws_gw *gw);       /* drains and frees rings and bu
 int ws_gw_start(struct ws_gw *gw, const struct ws_config *cfg);
 int ws_gw_stop(struct ws_gw *gw);               /* -EBUSY when an mbuf leaked */
 void ws_gw_stats_print(struct ws_gw *gw, FILE *f, const char *prefix);
+
+/*
+ * Management (bind: mgmt*.c). start: after the lcores launched; runs the
+ * JSON-RPC (and UAPI, telemetry) server on a DPDK control thread; 0 or
+ * -errno. poll: on the control lcore, each loop: runs the management
+ * requests (every table change and peer snapshot goes through it).
+ * stop: after the lcores joined, before ws_gw_stop; removes the sockets.
+ */
+int ws_gw_mgmt_start(struct ws_gw *gw, const char *version);
+void ws_gw_mgmt_poll(struct ws_gw *gw, uint64_t now);
+void ws_gw_mgmt_stop(struct ws_gw *gw);
 
 #endif /* WS_GATEWAY_H */

@@ -38,9 +38,14 @@ static int plan_from_config(struct ws_gw *gw)
 	unsigned main_id = rte_get_main_lcore(), i;
 	int rc;
 
-	if (c->n_tx > 1) {
-		fprintf(stderr, "wirespeed: lcores.tx: one reorder/TX lcore is supported, "
-			"%u given\n", c->n_tx);
+	if (c->n_tx > WS_MAX_TX) {
+		fprintf(stderr, "wirespeed: lcores.tx: at most %d reorder/TX lcores, %u given\n",
+			WS_MAX_TX, c->n_tx);
+		return -EINVAL;
+	}
+	if (c->n_handshake > WS_MAX_HS) {
+		fprintf(stderr, "wirespeed: lcores.handshake: at most %d lcores, %u given\n",
+			WS_MAX_HS, c->n_handshake);
 		return -EINVAL;
 	}
 	for (i = 0; i < c->n_rx; i++) {
@@ -55,14 +60,22 @@ static int plan_from_config(struct ws_gw *gw)
 			return rc;
 		gw->lcores[c->workers[i]].roles |= WS_ROLE_WORKER;
 	}
-	if (c->n_tx == 1) {
-		rc = check_lcore("tx", 0, c->tx[0]);
+	for (i = 0; i < c->n_tx; i++) {
+		rc = check_lcore("tx", i, c->tx[i]);
 		if (rc != 0)
 			return rc;
-		gw->tx_lcore = c->tx[0];
-	} else {
-		gw->tx_lcore = main_id;
+		gw->tx_lcores[i] = c->tx[i];
 	}
+	gw->n_tx = c->n_tx;
+	if (gw->n_tx == 0)
+		gw->tx_lcores[gw->n_tx++] = main_id;
+	for (i = 0; i < c->n_handshake; i++) {
+		rc = check_lcore("handshake", i, c->handshake[i]);
+		if (rc != 0)
+			return rc;
+		gw->hs_lcores[i] = c->handshake[i];
+	}
+	gw->n_hs = c->n_handshake;
 	if (c->control != WS_CONFIG_LCORE_AUTO) {
 		if (c->control < 0 || (unsigned)c->control >= RTE_MAX_LCORE ||
 		    !rte_lcore_is_enabled((unsigned)c->control)) {
@@ -86,7 +99,8 @@ static int plan_from_config(struct ws_gw *gw)
  * One lcore runs everything. Two (CI): the main lcore does control, RX and
  * reorder/TX, the other the crypto, which is where the cycles go. More:
  * control and TX share the main lcore, a quarter of the rest polls RX,
- * the others are workers.
+ * the others are workers. From four lcores on, handshakes also run on the
+ * last worker lcore, so a flood of them is not capped at the control lcore.
  */
 static void plan_auto(struct ws_gw *gw)
 {
@@ -95,8 +109,14 @@ static void plan_auto(struct ws_gw *gw)
 	ids[n++] = rte_get_main_lcore();
 	RTE_LCORE_FOREACH_WORKER(id)
 		ids[n++] = id;
-	gw->tx_lcore = ids[0];
+	gw->tx_lcores[0] = ids[0];
+	gw->n_tx = 1;
 	gw->control_lcore = ids[0];
+	if (n >= 4) {
+		gw->hs_lcores[0] = ids[0];
+		gw->hs_lcores[1] = ids[n - 1];
+		gw->n_hs = 2;
+	}
 	if (n == 1) {
 		gw->lcores[ids[0]].roles |= WS_ROLE_RX | WS_ROLE_WORKER;
 		return;
@@ -113,7 +133,7 @@ static void plan_auto(struct ws_gw *gw)
 
 static const char *roles_str(uint32_t roles, char *buf, size_t len)
 {
-	static const char *const names[] = { "rx", "worker", "tx", "control" };
+	static const char *const names[] = { "rx", "worker", "tx", "control", "handshake" };
 	size_t off = 0;
 	unsigned i;
 
@@ -132,13 +152,15 @@ int ws_gw_lcores_plan(struct ws_gw *gw)
 	char buf[64];
 	int rc;
 
+	gw->n_tx = 0;
+	gw->n_hs = 0;
 	for (id = 0; id < RTE_MAX_LCORE; id++) {
 		memset(&gw->lcores[id], 0, sizeof(gw->lcores[id]));
 		gw->lcores[id].lcore_id = id;
 		gw->lcores[id].thread_id = id;
 		gw->lcores[id].stats = &gw->stats[id];
 	}
-	if (c->n_rx == 0 && c->n_workers == 0 && c->n_tx == 0 &&
+	if (c->n_rx == 0 && c->n_workers == 0 && c->n_tx == 0 && c->n_handshake == 0 &&
 	    c->control == WS_CONFIG_LCORE_AUTO) {
 		plan_auto(gw);
 	} else {
@@ -146,7 +168,17 @@ int ws_gw_lcores_plan(struct ws_gw *gw)
 		if (rc != 0)
 			return rc;
 	}
-	gw->lcores[gw->tx_lcore].roles |= WS_ROLE_TX;
+	if (gw->n_hs == 0)
+		gw->hs_lcores[gw->n_hs++] = gw->control_lcore;
+	gw->tx_lcore = gw->tx_lcores[0];
+	for (unsigned t = 0; t < gw->n_tx; t++) {
+		gw->lcores[gw->tx_lcores[t]].roles |= WS_ROLE_TX;
+		gw->lcores[gw->tx_lcores[t]].tx = (uint8_t)t;
+	}
+	for (unsigned h = 0; h < gw->n_hs; h++) {
+		gw->lcores[gw->hs_lcores[h]].roles |= WS_ROLE_HANDSHAKE;
+		gw->lcores[gw->hs_lcores[h]].hs = (uint8_t)h;
+	}
 	gw->lcores[gw->control_lcore].roles |= WS_ROLE_CONTROL;
 
 	gw->n_workers = 0;
@@ -198,8 +230,10 @@ static void assign_queues(struct ws_gw *gw)
 			lc->n_rxq++;
 		}
 	}
-	for (p = 0; p < gw->n_ports; p++)
-		gw->lcores[gw->tx_lcore].txq[p] = 0;
+	/* TX lcore t sends on queue t of every port (ws_gw_ports_probe sized them). */
+	for (unsigned t = 0; t < ws_gw_n_tx(gw); t++)
+		for (p = 0; p < gw->n_ports; p++)
+			gw->lcores[gw->tx_lcores[t]].txq[p] = (uint16_t)t;
 }
 
 static struct rte_ring *ring(const char *name, unsigned count, unsigned flags)
@@ -236,18 +270,30 @@ int ws_gw_lcores_setup(struct ws_gw *gw)
 		}
 	}
 	for (w = 0; w < gw->n_workers; w++) {
-		char name[64];  /* s, w < 64: the names fit RTE_RING_NAMESIZE */
+		for (unsigned t = 0; t < ws_gw_n_tx(gw); t++) {
+			char name[64];  /* w < 64, t < 8: the names fit RTE_RING_NAMESIZE */
+			struct rte_ring **r = ws_gw_to_tx(gw, w, t);
 
-		snprintf(name, sizeof(name), "ws_to_tx_%u", w);
-		gw->to_tx[w] = ring(name, WS_RING_SIZE, spsc);
-		if (gw->to_tx[w] == NULL)
+			snprintf(name, sizeof(name), "ws_to_tx_%u_%u", w, t);
+			*r = ring(name, WS_RING_SIZE, spsc);
+			if (*r == NULL)
+				goto fail;
+		}
+	}
+	/* Exact size: a handshake queue's bound is its capacity. Several RX lcores feed it. */
+	for (unsigned h = 0; h < ws_gw_n_hs(gw); h++) {
+		char name[64];
+		struct rte_ring **r = ws_gw_hs_ring(gw, h);
+
+		snprintf(name, sizeof(name), "ws_hs_in_%u", h);
+		*r = ring(name, WS_MAX_QUEUED_HANDSHAKES, RING_F_SC_DEQ | RING_F_EXACT_SZ);
+		if (*r == NULL)
 			goto fail;
 	}
-	/* Exact size: the handshake queue's bound is its capacity. */
-	gw->hs_in = ring("ws_hs_in", WS_MAX_QUEUED_HANDSHAKES, RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	gw->ctl_in = ring("ws_ctl_in", WS_RING_SIZE, RING_F_SC_DEQ);
-	gw->ctl_out = ring("ws_ctl_out", WS_RING_SIZE, spsc);
-	if (gw->hs_in == NULL || gw->ctl_in == NULL || gw->ctl_out == NULL)
+	/* Control and every handshake lcore produce, TX lcore 0 consumes. */
+	gw->ctl_out = ring("ws_ctl_out", WS_RING_SIZE, RING_F_SC_DEQ);
+	if (gw->ctl_in == NULL || gw->ctl_out == NULL)
 		goto fail;
 	if (gw->events == NULL) {
 		gw->events = rte_ring_create_elem("ws_events", sizeof(uint32_t),
@@ -323,12 +369,15 @@ int ws_gw_lcore_loop(void *arg)
 
 	rte_rcu_qsbr_thread_online(gw->rcu, lc->thread_id);
 	while (!__atomic_load_n(&gw->stop, __ATOMIC_RELAXED)) {
+		lc->now = ws_gw_now();
 		if (roles & WS_ROLE_RX)
 			ws_rx_poll(gw, lc);
 		if (roles & WS_ROLE_WORKER)
 			ws_worker_poll(gw, lc);
 		if (roles & WS_ROLE_TX)
 			ws_tx_poll(gw, lc);
+		if (roles & WS_ROLE_HANDSHAKE)
+			ws_handshake_poll(gw, lc);
 		if (roles & WS_ROLE_CONTROL)
 			ws_control_poll(gw, lc);
 		rte_rcu_qsbr_quiescent(gw->rcu, lc->thread_id);
@@ -346,6 +395,7 @@ int ws_gw_lcore_loop(void *arg)
 			rte_delay_us_sleep(idle_sleep);
 		}
 	}
+	lc->now = 0;
 	rte_rcu_qsbr_thread_offline(gw->rcu, lc->thread_id);
 	return 0;
 }
@@ -410,9 +460,13 @@ void ws_gw_lcores_fini(struct ws_gw *gw)
 			gw->reorder[s] = NULL;
 		}
 	}
-	for (w = 0; w < WS_MAX_WORKERS; w++)
+	for (w = 0; w < WS_MAX_WORKERS; w++) {
 		ring_drain_free(&gw->to_tx[w]);
-	ring_drain_free(&gw->hs_in);
+		for (unsigned t = 1; t < WS_MAX_TX; t++)
+			ring_drain_free(ws_gw_to_tx(gw, w, t));
+	}
+	for (unsigned h = 0; h < WS_MAX_HS; h++)
+		ring_drain_free(ws_gw_hs_ring(gw, h));
 	ring_drain_free(&gw->ctl_in);
 	ring_drain_free(&gw->ctl_out);
 	if (own_events) {

@@ -10,7 +10,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
-#include "gateway.h"
+#include "dp_priv.h"
 
 RTE_LOG_REGISTER(ws_app_port_log, wirespeed.port, INFO);
 #define PORT_LOG(level, ...) rte_log(RTE_LOG_##level, ws_app_port_log, "port: " __VA_ARGS__)
@@ -81,11 +81,18 @@ int ws_gw_ports_probe(struct ws_gw *gw)
 			return rc;
 		}
 		p->n_rxq = RTE_MIN(pc->rx_queues, info.max_rx_queues);
-		p->n_txq = RTE_MIN(pc->tx_queues, info.max_tx_queues);
+		/* Every reorder/TX lcore sends on a tx queue of its own (lcore.c). */
+		p->n_txq = RTE_MIN(RTE_MAX(pc->tx_queues, ws_gw_n_tx(gw)), info.max_tx_queues);
 		if (p->n_rxq == 0 || p->n_txq == 0) {
 			fprintf(stderr, "wirespeed: ports[%u]: %s offers no rx or tx queue\n", i,
 				pc->device);
 			return -ENODEV;
+		}
+		if (p->n_txq < ws_gw_n_tx(gw)) {
+			fprintf(stderr, "wirespeed: ports[%u]: %s offers %u tx queues, %u reorder/TX "
+				"lcores need one each (af_packet: qpairs=N)\n", i, pc->device,
+				p->n_txq, ws_gw_n_tx(gw));
+			return -EINVAL;
 		}
 		if (p->n_rxq < pc->rx_queues || p->n_txq < pc->tx_queues)
 			PORT_LOG(NOTICE, "%s: queues capped by the device to %u rx, %u tx\n",
@@ -276,7 +283,15 @@ int ws_gw_ports_start(struct ws_gw *gw)
 			return rc;
 		}
 	}
-	return 0;
+	rc = ws_dp_routes_build(gw);
+	if (rc != 0) {
+		fprintf(stderr, "wirespeed: route tables: %s\n", rte_strerror(-rc));
+		for (i = 0; i < gw->n_ports; i++) {
+			rte_eth_dev_stop(gw->ports[i].port_id);
+			rte_eth_dev_close(gw->ports[i].port_id);
+		}
+	}
+	return rc;
 }
 
 /* Closing releases the mbufs held in the rx descriptor rings. */
@@ -284,6 +299,7 @@ void ws_gw_ports_stop(struct ws_gw *gw)
 {
 	unsigned i;
 
+	ws_dp_routes_free(gw);
 	for (i = 0; i < gw->n_ports; i++) {
 		rte_eth_dev_stop(gw->ports[i].port_id);
 		rte_eth_dev_close(gw->ports[i].port_id);

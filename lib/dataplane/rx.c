@@ -3,7 +3,8 @@
  * The RX role: poll the lcore's (port, queue) pairs, classify, and send
  * each frame on its way. Tunnel port: data messages find their keypair
  * through the receiver index and go to the workers for decryption;
- * handshake messages go to control. Clear port: the destination's
+ * handshake messages go to the handshake lcore their source address
+ * hashes to (ws_gw_hs_of). Clear port: the destination's
  * allowed-ips entry names the peer, whose current keypair hands out the
  * counter, and the packet goes to the workers for encryption; without a
  * keypair it goes to control to be staged. Everything for our own
@@ -118,11 +119,11 @@ static void rx_tunnel(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 		      struct rte_mbuf **pkts, unsigned n)
 {
 	const struct ws_gw_port *gp = &gw->ports[port];
-	struct rte_mbuf *data[WS_BURST], *hs[WS_BURST], *ctl[WS_BURST], *work[WS_BURST];
+	struct rte_mbuf *data[WS_BURST], *hs[WS_MAX_HS][WS_BURST], *ctl[WS_BURST], *work[WS_BURST];
 	struct ws_net_pkt pkt;
 	uint32_t idx[WS_BURST];
 	void *kps[WS_BURST];
-	unsigned nd = 0, nh = 0, nc = 0, nwk = 0, i;
+	unsigned nd = 0, nh[WS_MAX_HS] = { 0 }, nc = 0, nwk = 0, i, h;
 
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -148,7 +149,9 @@ static void rx_tunnel(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 			meta->msg_len = pkt.payload_len;
 			meta->l3_off = (uint16_t)pkt.l3_off;
 			meta->src = pkt.src;
-			hs[nh++] = m;
+			/* By source address: each source meets one rate limiter. */
+			h = ws_gw_hs_of(gw, &pkt.src);
+			hs[h][nh[h]++] = m;
 			break;
 		case WS_NET_KIND_ARP:
 		case WS_NET_KIND_ND:
@@ -190,7 +193,8 @@ static void rx_tunnel(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 		work[nwk++] = data[i];
 	}
 	rx_dispatch(gw, lc, work, nwk);
-	rx_to_ring(lc, gw->hs_in, hs, nh, WS_GW_DROP_HANDSHAKE_QUEUE);
+	for (h = 0; h < ws_gw_n_hs(gw); h++)
+		rx_to_ring(lc, *ws_gw_hs_ring(gw, h), hs[h], nh[h], WS_GW_DROP_HANDSHAKE_QUEUE);
 	rx_to_ring(lc, gw->ctl_in, ctl, nc, WS_GW_DROP_RING_FULL);
 }
 
@@ -236,6 +240,24 @@ static bool rx_too_big(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 	return true;
 }
 
+/*
+ * Take n consecutive send counters of kp with one atomic add: the first
+ * in *first, how many are usable returned (fewer than n, down to 0, when
+ * the keypair runs out: then it is pinned at the limit and invalid, as
+ * ws_noise_keypair_next_counter() leaves it).
+ */
+static unsigned rx_take_counters(struct ws_noise_keypair *kp, unsigned n, uint64_t *first)
+{
+	uint64_t c = __atomic_fetch_add(&kp->send_counter, n, __ATOMIC_RELAXED);
+
+	*first = c;
+	if (likely(c + n <= WS_REJECT_AFTER_MESSAGES))
+		return n;
+	__atomic_store_n(&kp->send_counter, WS_REJECT_AFTER_MESSAGES, __ATOMIC_RELAXED);
+	__atomic_store_n(&kp->valid, false, __ATOMIC_RELEASE);
+	return c < WS_REJECT_AFTER_MESSAGES ? (unsigned)(WS_REJECT_AFTER_MESSAGES - c) : 0;
+}
+
 /* Stage at control: no usable keypair (or out of counters). */
 static void rx_stage(struct ws_pkt_meta *meta, struct rte_mbuf *m, struct rte_mbuf **ctl,
 		     unsigned *nc)
@@ -253,9 +275,11 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 	struct rte_mbuf *fwd4[WS_BURST], *fwd6[WS_BURST], *ctl[WS_BURST], *work[WS_BURST];
 	uint32_t a4[WS_BURST], p4[WS_BURST], p6[WS_BURST];
 	uint8_t a6[WS_BURST][16];
+	struct rte_mbuf *enc[WS_BURST];
+	struct ws_gw_peer *peers[WS_BURST];
 	struct ws_dp_peer_acc acc = { 0 };
 	struct ws_net_pkt pkt;
-	unsigned n4 = 0, n6 = 0, nc = 0, nwk = 0, i;
+	unsigned n4 = 0, n6 = 0, nc = 0, nwk = 0, nk = 0, i, j;
 	uint64_t now;
 
 	for (i = 0; i < n; i++) {
@@ -310,15 +334,14 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 		ws_allowedips_lookup_v4_bulk(gw->allowedips, a4, p4, n4);
 	if (n6 != 0)
 		ws_allowedips_lookup_v6_bulk(gw->allowedips, (const uint8_t (*)[16])a6, p6, n6);
-	now = ws_gw_now();
+	now = ws_lcore_now(lc);
+	/* Resolve peer and keypair of each packet; what has none is staged. */
 	for (i = 0; i < n4 + n6; i++) {
 		struct rte_mbuf *m = i < n4 ? fwd4[i] : fwd6[i - n4];
 		uint32_t id = i < n4 ? p4[i] : p6[i - n4];
 		struct ws_pkt_meta *meta = ws_meta(m);
 		struct ws_noise_keypair *kp;
-		struct ws_keypair_facts facts;
 		struct ws_gw_peer *peer;
-		uint64_t counter;
 
 		peer = id == WS_ALLOWEDIPS_NONE ? NULL : ws_peer_table_get(gw->peers, id);
 		if (peer == NULL) {
@@ -336,20 +359,44 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 			rx_stage(meta, m, ctl, &nc);
 			continue;
 		}
-		if (ws_noise_keypair_next_counter(kp, &counter) != 0) {
-			ws_dp_acc(gw, &acc, peer, now)->ev |= WS_EV_WANT_HANDSHAKE;
-			rx_stage(meta, m, ctl, &nc);
-			continue;
+		meta->kp = kp;
+		peers[nk] = peer;
+		enc[nk++] = m;
+	}
+	/*
+	 * Send counters: one fetch-add for each run of packets on the same
+	 * keypair (mostly the whole burst), not one locked add per packet.
+	 */
+	for (i = 0; i < nk; i = j) {
+		struct ws_noise_keypair *kp = ws_meta(enc[i])->kp;
+		struct ws_keypair_facts facts;
+		unsigned got;
+		uint64_t first;
+
+		for (j = i + 1; j < nk && ws_meta(enc[j])->kp == kp; j++)
+			;
+		got = rx_take_counters(kp, j - i, &first);
+		for (unsigned k = i; k < j; k++) {
+			struct ws_pkt_meta *meta = ws_meta(enc[k]);
+
+			if (k - i >= got) {
+				/* Out of counters: kept for the next keypair. */
+				ws_dp_acc(gw, &acc, peers[k], now)->ev |= WS_EV_WANT_HANDSHAKE;
+				meta->kp = NULL;
+				rx_stage(meta, enc[k], ctl, &nc);
+				continue;
+			}
+			meta->dir = WS_DIR_ENCRYPT;
+			meta->counter = first + (k - i);
+			work[nwk++] = enc[k];
 		}
+		if (got == 0)
+			continue;
 		facts.birth = kp->birthdate;
-		facts.counter = counter + 1;
+		facts.counter = first + got;
 		facts.initiator = kp->is_initiator;
 		if (ws_timers_rekey_on_send(&facts, now))
-			ws_dp_acc(gw, &acc, peer, now)->ev |= WS_EV_WANT_HANDSHAKE;
-		meta->dir = WS_DIR_ENCRYPT;
-		meta->kp = kp;
-		meta->counter = counter;
-		work[nwk++] = m;
+			ws_dp_acc(gw, &acc, peers[i], now)->ev |= WS_EV_WANT_HANDSHAKE;
 	}
 	ws_dp_acc_flush(gw, &acc, now);
 out:

@@ -11,12 +11,29 @@
  *
  * Nothing is held across calls: the per-port transmit buffers are flushed
  * before ws_tx_poll returns, so no mbuf outlives the lcore's loop.
+ *
+ * With several TX lcores, TX lcore t owns the streams s with
+ * s % n_tx == t (the workers route by stream), sends on queue t of every
+ * port, and TX lcore 0 also sends control's finished frames. A keypair's
+ * packets may reach two TX lcores (the peer moved between RX queues), so
+ * the replay window is then updated under the peer's window_lock.
+ *
+ * An inner packet addressed to one of our own addresses is not
+ * forwarded: an echo request is turned into its reply, which goes back
+ * to the sending peer through control's staging (encrypted like any
+ * clear-side packet, in control's stream); anything else is dropped
+ * (TO_US, or the parser's reason).
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_byteorder.h>
+#include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_lpm.h>
+#include <rte_lpm6.h>
 #include <rte_per_lcore.h>
 
 #include "dp_priv.h"
@@ -43,10 +60,64 @@ static RTE_DEFINE_PER_LCORE(uint16_t, tx_ip_id);
 
 static const struct rte_ether_addr zero_mac;
 
+/*
+ * Routes. At start each port's on-link prefixes, config routes and
+ * default gateways become one rte_lpm and one rte_lpm6 (not rte_fib: see
+ * lib/wg/allowedips.c), so a packet's next hop is one lookup instead of
+ * a scan of the config. Next-hop codes: WS_RT_ONLINK (dst itself),
+ * WS_RT_GATEWAY (the port's gateway), WS_RT_ROUTE + i (config route i).
+ * rte_lpm{,6} take depths from 1: what a miss means (a /0 route, the
+ * gateway, or nothing) is worked out at build time.
+ */
+enum { WS_RT_NONE = -1, WS_RT_ONLINK = 0, WS_RT_GATEWAY = 1, WS_RT_ROUTE = 2 };
+
+static int32_t rt_resolve(const struct ws_config_port *pc, int family, int32_t code,
+			  const struct ws_config *cfg, const struct ws_endpoint *dst,
+			  struct ws_endpoint *nh)
+{
+	const struct ws_ipaddr *gwaddr;
+	unsigned alen = ws_endpoint_addr_len(dst);
+
+	memset(nh, 0, sizeof(*nh));
+	nh->family = dst->family;
+	if (code == WS_RT_ONLINK) {
+		memcpy(nh->addr, dst->addr, alen);
+		return 0;
+	}
+	if (code >= WS_RT_ROUTE) {
+		memcpy(nh->addr, cfg->routes[code - WS_RT_ROUTE].via.addr, alen);
+		return 0;
+	}
+	gwaddr = family == WS_AF_INET ? &pc->gateway4 : &pc->gateway6;
+	if (code != WS_RT_GATEWAY || gwaddr->family != family)
+		return -ENETUNREACH;
+	memcpy(nh->addr, gwaddr->addr, alen);
+	return 0;
+}
+
+/* The longest-match code for dst on port, from the port's tables. */
+static int32_t rt_lookup(const struct ws_gw_port *gp, const struct ws_endpoint *dst)
+{
+	uint32_t hop;
+
+	if (dst->family == WS_AF_INET) {
+		uint32_t a;
+
+		memcpy(&a, dst->addr, 4);
+		if (rte_lpm_lookup(gp->rt4, rte_be_to_cpu_32(a), &hop) == 0)
+			return (int32_t)hop;
+		return gp->rt4_miss;
+	}
+	if (rte_lpm6_lookup(gp->rt6, dst->addr, &hop) == 0)
+		return (int32_t)hop;
+	return gp->rt6_miss;
+}
+
 int ws_dp_route(const struct ws_gw *gw, unsigned port, const struct ws_endpoint *dst,
 		struct ws_endpoint *nh)
 {
-	const struct ws_config_port *pc = gw->ports[port].cfg;
+	const struct ws_gw_port *gp = &gw->ports[port];
+	const struct ws_config_port *pc = gp->cfg;
 	const struct ws_config_route *best = NULL;
 	const struct ws_ipaddr *gwaddr;
 	struct ws_ipaddr a;
@@ -54,6 +125,9 @@ int ws_dp_route(const struct ws_gw *gw, unsigned port, const struct ws_endpoint 
 
 	if (pc == NULL || ws_endpoint_addr_len(dst) == 0)
 		return -ENETUNREACH;
+	if (gp->rt4 != NULL && gp->rt6 != NULL)
+		return rt_resolve(pc, dst->family, rt_lookup(gp, dst), gw->cfg, dst, nh);
+	/* No tables (a gateway assembled by hand, as unit tests do): scan the config. */
 	a.family = dst->family;
 	memcpy(a.addr, dst->addr, sizeof(a.addr));
 	memset(nh, 0, sizeof(*nh));
@@ -64,7 +138,6 @@ int ws_dp_route(const struct ws_gw *gw, unsigned port, const struct ws_endpoint 
 			return 0;
 		}
 	}
-	/* The route list is small and read-only while the gateway runs. */
 	for (i = 0; i < gw->cfg->n_routes; i++) {
 		const struct ws_config_route *r = &gw->cfg->routes[i];
 
@@ -82,6 +155,94 @@ int ws_dp_route(const struct ws_gw *gw, unsigned port, const struct ws_endpoint 
 	if (gwaddr->family != dst->family)
 		return -ENETUNREACH;
 	memcpy(nh->addr, gwaddr->addr, ws_endpoint_addr_len(dst));
+	return 0;
+}
+
+static int rt_add(struct ws_gw_port *gp, const struct ws_prefix *px, int32_t code)
+{
+	uint32_t a;
+
+	if (px->len == 0) {
+		if (px->family == WS_AF_INET)
+			gp->rt4_miss = code;
+		else
+			gp->rt6_miss = code;
+		return 0;
+	}
+	if (px->family == WS_AF_INET) {
+		memcpy(&a, px->addr, 4);
+		return rte_lpm_add(gp->rt4, rte_be_to_cpu_32(a), px->len, (uint32_t)code);
+	}
+	return rte_lpm6_add(gp->rt6, px->addr, px->len, (uint32_t)code);
+}
+
+/* An on-link prefix of pc covers all of px: the scan would never pick px's route. */
+static bool rt_shadowed(const struct ws_config_port *pc, const struct ws_prefix *px)
+{
+	struct ws_ipaddr a = { .family = px->family };
+
+	memcpy(a.addr, px->addr, sizeof(a.addr));
+	for (unsigned i = 0; i < pc->n_addrs; i++)
+		if (pc->addrs[i].family == px->family && pc->addrs[i].len <= px->len &&
+		    ws_prefix_contains(&pc->addrs[i], &a))
+			return true;
+	return false;
+}
+
+static int rt_build_port(struct ws_gw *gw, unsigned port)
+{
+	struct ws_gw_port *gp = &gw->ports[port];
+	const struct ws_config_port *pc = gp->cfg;
+	const struct ws_config *cfg = gw->cfg;
+	uint32_t rules = pc->n_addrs + cfg->n_routes + 1;
+	char name[RTE_LPM_NAMESIZE];
+	int rc = 0;
+
+	struct rte_lpm_config c4 = { .max_rules = rules, .number_tbl8s = rules };
+	struct rte_lpm6_config c6 = { .max_rules = rules, .number_tbl8s = rules * 13 };
+
+	snprintf(name, sizeof(name), "wsrt4_%u_%u", (unsigned)getpid() % 10000, port);
+	gp->rt4 = rte_lpm_create(name, (int)rte_socket_id(), &c4);
+	snprintf(name, sizeof(name), "wsrt6_%u_%u", (unsigned)getpid() % 10000, port);
+	gp->rt6 = rte_lpm6_create(name, (int)rte_socket_id(), &c6);
+	if (gp->rt4 == NULL || gp->rt6 == NULL)
+		return -rte_errno;
+	gp->rt4_miss = pc->gateway4.family == WS_AF_INET ? WS_RT_GATEWAY : WS_RT_NONE;
+	gp->rt6_miss = pc->gateway6.family == WS_AF_INET6 ? WS_RT_GATEWAY : WS_RT_NONE;
+	/* Backwards, so that of two routes to one prefix the first listed wins, as in the scan. */
+	for (unsigned i = cfg->n_routes; rc >= 0 && i-- > 0;) {
+		const struct ws_config_route *r = &cfg->routes[i];
+
+		if (r->port < cfg->n_ports && &cfg->ports[r->port] == pc &&
+		    !rt_shadowed(pc, &r->prefix))
+			rc = rt_add(gp, &r->prefix, WS_RT_ROUTE + (int32_t)i);
+	}
+	/* On-link prefixes go last: they win over any route they overlap, as in the scan. */
+	for (unsigned i = 0; rc >= 0 && i < pc->n_addrs; i++)
+		rc = rt_add(gp, &pc->addrs[i], WS_RT_ONLINK);
+	return rc < 0 ? rc : 0;
+}
+
+void ws_dp_routes_free(struct ws_gw *gw)
+{
+	for (unsigned i = 0; i < gw->n_ports && i < WS_MAX_PORTS; i++) {
+		rte_lpm_free(gw->ports[i].rt4);
+		rte_lpm6_free(gw->ports[i].rt6);
+		gw->ports[i].rt4 = NULL;
+		gw->ports[i].rt6 = NULL;
+	}
+}
+
+int ws_dp_routes_build(struct ws_gw *gw)
+{
+	for (unsigned i = 0; i < gw->n_ports && i < WS_MAX_PORTS; i++) {
+		int rc = gw->ports[i].cfg != NULL ? rt_build_port(gw, i) : 0;
+
+		if (rc != 0) {
+			ws_dp_routes_free(gw);
+			return rc;
+		}
+	}
 	return 0;
 }
 
@@ -170,6 +331,91 @@ static bool tx_source_allowed(const struct ws_gw *gw, const struct ws_net_inner 
 	return ws_allowedips_lookup_v6(gw->allowedips, in->src.addr) == peer_id;
 }
 
+/* The port (index) one of whose addresses is dst, or -1. */
+static int tx_local_port(const struct ws_gw *gw, const struct ws_endpoint *dst)
+{
+	for (unsigned p = 0; p < gw->n_ports; p++) {
+		const struct ws_net_port *np = &gw->ports[p].net;
+
+		if (dst->family == WS_AF_INET) {
+			for (unsigned i = 0; i < np->n_v4 && i < WS_NET_MAX_ADDRS; i++)
+				if (memcmp(np->v4[i], dst->addr, 4) == 0)
+					return (int)p;
+		} else if (dst->family == WS_AF_INET6) {
+			for (unsigned i = 0; i < np->n_v6 && i < WS_NET_MAX_ADDRS; i++)
+				if (memcmp(np->v6[i], dst->addr, 16) == 0)
+					return (int)p;
+		}
+	}
+	return -1;
+}
+
+/*
+ * m (the inner IP packet, trimmed) is for us, on gw->ports[port]: answer
+ * an echo request through the tunnel to peer, drop anything else.
+ */
+static void tx_to_us(struct tx_ctx *c, struct rte_mbuf *m, const struct ws_net_inner *in,
+		     unsigned port, const struct ws_gw_peer *peer)
+{
+	struct ws_gw *gw = c->gw;
+	const struct ws_gw_port *gp = &gw->ports[port];
+	uint16_t type = in->family == WS_AF_INET ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
+	struct ws_pkt_meta *meta = ws_meta(m);
+	struct ws_net_pkt pkt;
+	enum ws_net_drop why;
+	uint8_t *eth;
+	int len;
+
+	if (in->proto != (in->family == WS_AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6)) {
+		ws_dp_drop(c->lc, m, WS_GW_DROP_TO_US);
+		return;
+	}
+	/* A frame as if it came in on that port, so the parser checks the ICMP message. */
+	eth = (uint8_t *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
+	if (eth == NULL) {
+		ws_dp_drop(c->lc, m, WS_GW_DROP_NO_ROOM);
+		return;
+	}
+	ws_net_build_eth(eth, RTE_ETHER_HDR_LEN, &gp->net.mac, &gp->net.mac, type);
+	why = ws_net_classify(&gp->net, eth, rte_pktmbuf_data_len(m), 0, &pkt);
+	if (why != WS_NET_DROP_NONE || pkt.kind != WS_NET_KIND_ECHO) {
+		c->lc->stats->parse_drops[why != WS_NET_DROP_NONE ? why : WS_NET_DROP_ICMP_TYPE]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	len = ws_net_echo_reply(eth, rte_pktmbuf_data_len(m), &pkt, &gp->net.mac);
+	if (len < 0) {
+		c->lc->stats->parse_drops[WS_NET_DROP_ICMP_INVALID]++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if ((uint32_t)len < rte_pktmbuf_data_len(m))
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_data_len(m) - len));
+	/* To control as a clear-side packet for peer: it encrypts it in its stream. */
+	meta->dir = WS_DIR_ENCRYPT;
+	meta->flags = 0;
+	meta->kp = NULL;
+	meta->peer_id = peer->id;
+	meta->port = (uint8_t)gw->clear_port;
+	meta->l3_off = RTE_ETHER_HDR_LEN;
+	meta->next = NULL;
+	if (rte_ring_enqueue(gw->ctl_in, m) != 0)
+		ws_dp_drop(c->lc, m, WS_GW_DROP_RING_FULL);
+}
+
+static bool tx_window_check(const struct ws_gw *gw, struct ws_gw_peer *peer,
+			    struct ws_noise_keypair *kp, uint64_t counter)
+{
+	bool ok;
+
+	if (ws_gw_n_tx(gw) == 1)
+		return ws_counter_validate(&kp->recv_window, counter);
+	rte_spinlock_lock(&peer->window_lock);
+	ok = ws_counter_validate(&kp->recv_window, counter);
+	rte_spinlock_unlock(&peer->window_lock);
+	return ok;
+}
+
 static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 {
 	struct ws_gw *gw = c->gw;
@@ -182,6 +428,7 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	struct ws_endpoint ep, nh;
 	struct ws_gw_peer *peer;
 	uint32_t plain_len;
+	int local;
 
 	if (meta->status != 0) {
 		ws_dp_drop(lc, m, meta->status == -ESTALE ? WS_GW_DROP_NO_KEYPAIR :
@@ -193,11 +440,11 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		return;
 	}
 	/* The tag verified, so the counter is authentic and may move the window. */
-	if (!ws_counter_validate(&kp->recv_window, meta->counter)) {
+	peer = ws_gw_peer_of(kp->remote);
+	if (!tx_window_check(gw, peer, kp, meta->counter)) {
 		ws_dp_drop(lc, m, WS_GW_DROP_REPLAY);
 		return;
 	}
-	peer = ws_gw_peer_of(kp->remote);
 	a = ws_dp_acc(gw, &c->acc, peer, c->now);
 	if (ws_noise_keypair_confirm(&peer->noise, kp))
 		a->ev |= WS_EV_CONFIRMED;
@@ -235,6 +482,11 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	}
 	rte_pktmbuf_trim(m, (uint16_t)(plain_len - in.len));
 	a->ev |= WS_EV_DATA_RECEIVED;
+	local = tx_local_port(gw, &in.dst);
+	if (local >= 0) {
+		tx_to_us(c, m, &in, (unsigned)local, peer);
+		return;
+	}
 	if (!ws_dp_hop(rte_pktmbuf_mtod(m, uint8_t *))) {
 		ws_dp_drop(lc, m, WS_GW_DROP_TTL_EXPIRED);
 		return;
@@ -352,10 +604,12 @@ static unsigned tx_collect(struct tx_ctx *c)
 	unsigned w, r, i, n, total = 0;
 
 	for (w = 0; w < gw->n_workers; w++) {
-		if (gw->to_tx[w] == NULL)
+		struct rte_ring *ring = *ws_gw_to_tx(gw, w, c->lc->tx);
+
+		if (ring == NULL)
 			continue;
 		for (r = 0; r < TX_RING_ROUNDS; r++) {
-			n = rte_ring_dequeue_burst(gw->to_tx[w], (void **)pkts, WS_BURST, NULL);
+			n = rte_ring_dequeue_burst(ring, (void **)pkts, WS_BURST, NULL);
 			for (i = 0; i < n; i++) {
 				uint8_t s = ws_meta(pkts[i])->stream;
 
@@ -378,9 +632,9 @@ static void tx_drain_streams(struct tx_ctx *c)
 {
 	struct ws_gw *gw = c->gw;
 	struct rte_mbuf *pkts[WS_BURST];
-	unsigned s, i, n;
+	unsigned n_tx = ws_gw_n_tx(gw), s, i, n;
 
-	for (s = 0; s < gw->n_streams; s++) {
+	for (s = c->lc->tx % n_tx; s < gw->n_streams; s += n_tx) {
 		if (gw->reorder[s] == NULL)
 			continue;
 		do {
@@ -397,7 +651,7 @@ static void tx_control_frames(struct tx_ctx *c)
 	struct rte_mbuf *pkts[WS_BURST];
 	unsigned r, i, n;
 
-	if (c->gw->ctl_out == NULL)
+	if (c->gw->ctl_out == NULL || c->lc->tx != 0)
 		return;
 	for (r = 0; r < TX_RING_ROUNDS; r++) {
 		n = rte_ring_dequeue_burst(c->gw->ctl_out, (void **)pkts, WS_BURST, NULL);
@@ -421,7 +675,7 @@ void ws_tx_poll(struct ws_gw *gw, struct ws_lcore *lc)
 		c.out[p].n = 0;
 
 	if (tx_collect(&c) != 0) {
-		c.now = ws_gw_now();
+		c.now = ws_lcore_now(lc);
 		tx_drain_streams(&c);
 		ws_dp_acc_flush(gw, &c.acc, c.now);
 	}

@@ -4,9 +4,10 @@
  * batches, with this lcore's ws_aead instance. Every packet taken from a
  * work ring goes on to the reorder/TX stage, a failure travelling as
  * meta.status, so the reorder buffers never wait on a gap. A worker takes
- * no more packets than its to_tx ring has room for (it is that ring's
- * only producer), so it never drops and never waits, even when it shares
- * its lcore with the TX role.
+ * no more packets than the fullest of its to_tx rings (one per TX lcore;
+ * a packet goes to the TX lcore of its stream) has room for (it is those
+ * rings' only producer), so it never drops and never waits, even when it
+ * shares its lcore with the TX role.
  */
 #include <errno.h>
 #include <string.h>
@@ -116,11 +117,40 @@ static void worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf 
 	}
 }
 
+/* The least room among this worker's rings to the TX lcores. */
+static unsigned worker_room(struct ws_gw *gw, unsigned w, unsigned n_tx)
+{
+	unsigned room = rte_ring_free_count(*ws_gw_to_tx(gw, w, 0)), t;
+
+	for (t = 1; t < n_tx && room != 0; t++)
+		room = RTE_MIN(room, rte_ring_free_count(*ws_gw_to_tx(gw, w, t)));
+	return room;
+}
+
+/* Each packet to the TX lcore owning its stream (s % n_tx); all fit (see room). */
+static void worker_out(struct ws_gw *gw, unsigned w, unsigned n_tx, struct rte_mbuf **pkts,
+		       unsigned n)
+{
+	struct rte_mbuf *out[WS_MAX_TX][WS_AEAD_BURST_MAX];
+	unsigned cnt[WS_MAX_TX] = { 0 }, i, t;
+
+	if (n_tx == 1) {
+		rte_ring_enqueue_bulk(gw->to_tx[w], (void **)pkts, n, NULL);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		t = ws_meta(pkts[i])->stream % n_tx;
+		out[t][cnt[t]++] = pkts[i];
+	}
+	for (t = 0; t < n_tx; t++)
+		if (cnt[t] != 0)
+			rte_ring_enqueue_bulk(*ws_gw_to_tx(gw, w, t), (void **)out[t], cnt[t], NULL);
+}
+
 void ws_worker_poll(struct ws_gw *gw, struct ws_lcore *lc)
 {
 	struct rte_mbuf *pkts[WS_AEAD_BURST_MAX];
-	struct rte_ring *out = gw->to_tx[lc->worker];
-	unsigned ns = gw->n_streams, s, k, n, room, first;
+	unsigned ns = gw->n_streams, n_tx = ws_gw_n_tx(gw), s, k, n, room, first;
 
 	if (ns == 0)
 		return;
@@ -133,7 +163,7 @@ void ws_worker_poll(struct ws_gw *gw, struct ws_lcore *lc)
 		r = gw->work[s][lc->worker];
 		if (r == NULL)
 			continue;
-		room = rte_ring_free_count(out);
+		room = worker_room(gw, lc->worker, n_tx);
 		if (room == 0)
 			break;
 		n = rte_ring_dequeue_burst(r, (void **)pkts, RTE_MIN(room, (unsigned)WS_AEAD_BURST_MAX),
@@ -142,6 +172,6 @@ void ws_worker_poll(struct ws_gw *gw, struct ws_lcore *lc)
 			continue;
 		worker_crypt(gw, lc, pkts, n);
 		/* Room was counted before the dequeue and only we produce: all fit. */
-		rte_ring_enqueue_bulk(out, (void **)pkts, n, NULL);
+		worker_out(gw, lc->worker, n_tx, pkts, n);
 	}
 }

@@ -87,6 +87,9 @@ struct ws_config_lcores {
 	uint16_t tx[WS_CONFIG_LCORES_MAX];
 	unsigned n_tx;
 	int control;
+	/* Optional: lcores doing handshake work (default: the control lcore). */
+	uint16_t handshake[WS_CONFIG_LCORES_MAX];
+	unsigned n_handshake;
 };
 
 struct ws_config_interface {

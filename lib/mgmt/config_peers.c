@@ -38,7 +38,7 @@ static int lcore_list(struct ws_cfg_ctx *c, const json_t *obj, const char *key,
 
 int ws_cfg_parse_lcores(struct ws_cfg_ctx *c, const json_t *root, struct ws_config *cfg)
 {
-	static const char *const keys[] = { "rx", "workers", "tx", "control", NULL };
+	static const char *const keys[] = { "rx", "workers", "tx", "control", "handshake", NULL };
 	struct ws_config_lcores *l = &cfg->lcores;
 	const json_t *obj = json_object_get(root, "lcores");
 	long long control = WS_CONFIG_LCORE_AUTO;
@@ -58,6 +58,8 @@ int ws_cfg_parse_lcores(struct ws_cfg_ctx *c, const json_t *root, struct ws_conf
 		ret = lcore_list(c, obj, "workers", l->workers, &l->n_workers);
 	if (ret == 0)
 		ret = lcore_list(c, obj, "tx", l->tx, &l->n_tx);
+	if (ret == 0)
+		ret = lcore_list(c, obj, "handshake", l->handshake, &l->n_handshake);
 	if (ret == 0)
 		ret = ws_cfg_opt_int(c, obj, "control", 0, WS_CONFIG_LCORE_ID_MAX - 1, &control);
 	l->control = (int)control;

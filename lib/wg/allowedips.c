@@ -12,6 +12,11 @@
  *
  * rte_lpm{,6} take prefix lengths from 1: the owner of a /0 is kept here
  * and answers when the LPM misses.
+ *
+ * Each peer's prefixes are also chained in a list through the RIB nodes'
+ * ext areas (a valid RIB node keeps its address while its prefix lives),
+ * so listing or removing one peer's prefixes costs O(its prefixes), not a
+ * walk of the whole RIB.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -46,6 +51,20 @@ struct ws_allowedips {
 	/* Owners of 0.0.0.0/0 and ::/0, or WS_ALLOWEDIPS_NONE; read on a miss. */
 	uint32_t default4;
 	uint32_t default6;
+	/* Writer only: each peer's prefix lists (index 0 IPv4, 1 IPv6), grown on demand. */
+	struct owner_list *owners;
+	uint32_t n_owners;
+};
+
+/* A RIB node's ext area: its neighbours in its owner's list, same family. */
+struct link {
+	void *prev;
+	void *next;
+};
+
+struct owner_list {
+	void *head[2];
+	void *tail[2];
 };
 
 struct prefix {
@@ -70,6 +89,72 @@ static void mask_v6(uint8_t out[16], const uint8_t in[16], uint8_t cidr)
 
 		out[i] = bits >= 8 ? in[i] : in[i] & (uint8_t)(0xff00 >> bits);
 	}
+}
+
+static struct link *lnk(unsigned fam, void *node)
+{
+	return fam == 0 ? rte_rib_get_ext(node) : rte_rib6_get_ext(node);
+}
+
+/* Room in t->owners for peer: 0 or -ENOMEM. */
+static int owners_reserve(struct ws_allowedips *t, uint32_t peer)
+{
+	uint32_t n = t->n_owners;
+	struct owner_list *grown;
+
+	if (peer < n)
+		return 0;
+	while (n <= peer)
+		n = n ? 2 * n : 256;
+	grown = realloc(t->owners, (size_t)n * sizeof(*grown));
+	if (grown == NULL)
+		return -ENOMEM;
+	memset(grown + t->n_owners, 0, (size_t)(n - t->n_owners) * sizeof(*grown));
+	t->owners = grown;
+	t->n_owners = n;
+	return 0;
+}
+
+/* Append node to peer's list of family fam (owners_reserve done). */
+static void link_add(struct ws_allowedips *t, unsigned fam, void *node, uint32_t peer)
+{
+	struct owner_list *o = &t->owners[peer];
+	struct link *l = lnk(fam, node);
+
+	l->prev = o->tail[fam];
+	l->next = NULL;
+	if (o->tail[fam] != NULL)
+		lnk(fam, o->tail[fam])->next = node;
+	else
+		o->head[fam] = node;
+	o->tail[fam] = node;
+}
+
+static void link_del(struct ws_allowedips *t, unsigned fam, void *node, uint32_t peer)
+{
+	struct owner_list *o = &t->owners[peer];
+	struct link *l = lnk(fam, node);
+
+	if (l->prev != NULL)
+		lnk(fam, l->prev)->next = l->next;
+	else
+		o->head[fam] = l->next;
+	if (l->next != NULL)
+		lnk(fam, l->next)->prev = l->prev;
+	else
+		o->tail[fam] = l->prev;
+	l->prev = l->next = NULL;
+}
+
+/* A node's owner changes from old (WS_ALLOWEDIPS_NONE: fresh node) to peer. */
+static void relink(struct ws_allowedips *t, unsigned fam, void *node, uint64_t old,
+		   uint32_t peer)
+{
+	if (old == peer)
+		return;
+	if (old != WS_ALLOWEDIPS_NONE)
+		link_del(t, fam, node, (uint32_t)old);
+	link_add(t, fam, node, peer);
 }
 
 struct ws_allowedips *ws_allowedips_create(const char *name, uint32_t max_v4_rules,
@@ -104,8 +189,14 @@ struct ws_allowedips *ws_allowedips_create(const char *name, uint32_t max_v4_rul
 		.number_tbl8s = max_v6_rules * V6_GROUPS_PER_RULE,
 	};
 	/* The /0 lives in the RIB too; a prefix adds at most one branch node. */
-	struct rte_rib_conf r4 = { .max_nodes = 2 * ((int)max_v4_rules + 1) };
-	struct rte_rib6_conf r6 = { .max_nodes = 2 * ((int)max_v6_rules + 1) };
+	struct rte_rib_conf r4 = {
+		.ext_sz = sizeof(struct link),
+		.max_nodes = 2 * ((int)max_v4_rules + 1),
+	};
+	struct rte_rib6_conf r6 = {
+		.ext_sz = sizeof(struct link),
+		.max_nodes = 2 * ((int)max_v6_rules + 1),
+	};
 
 	/* Per-family names: LPM and RIB memzones of both families share a namespace. */
 	snprintf(obj, sizeof(obj), "%s_4", name);
@@ -139,6 +230,7 @@ void ws_allowedips_free(struct ws_allowedips *t)
 	rte_lpm6_free(t->lpm6);
 	rte_rib_free(t->rib4);
 	rte_lpm_free(t->lpm4);
+	free(t->owners);
 	rte_free(t);
 }
 
@@ -152,8 +244,12 @@ int ws_allowedips_insert_v4(struct ws_allowedips *t, uint32_t addr, uint8_t cidr
 	bool fresh = false;
 	int ret;
 
+	uint64_t old = WS_ALLOWEDIPS_NONE;
+
 	if (cidr > 32 || peer > WS_ALLOWEDIPS_MAX_PEER)
 		return -EINVAL;
+	if (owners_reserve(t, peer) != 0)
+		return -ENOMEM;
 	addr = mask_v4(addr, cidr);
 	node = rte_rib_lookup_exact(t->rib4, addr, cidr);
 	if (node == NULL) {
@@ -161,6 +257,8 @@ int ws_allowedips_insert_v4(struct ws_allowedips *t, uint32_t addr, uint8_t cidr
 		if (node == NULL)
 			return -rte_errno;
 		fresh = true;
+	} else {
+		rte_rib_get_nh(node, &old);
 	}
 	if (cidr == 0) {
 		__atomic_store_n(&t->default4, peer, __ATOMIC_RELEASE);
@@ -172,6 +270,7 @@ int ws_allowedips_insert_v4(struct ws_allowedips *t, uint32_t addr, uint8_t cidr
 			return ret;
 		}
 	}
+	relink(t, 0, node, old, peer);
 	rte_rib_set_nh(node, peer);
 	return 0;
 }
@@ -184,8 +283,12 @@ int ws_allowedips_insert_v6(struct ws_allowedips *t, const uint8_t addr[16], uin
 	bool fresh = false;
 	int ret;
 
+	uint64_t old = WS_ALLOWEDIPS_NONE;
+
 	if (cidr > 128 || peer > WS_ALLOWEDIPS_MAX_PEER)
 		return -EINVAL;
+	if (owners_reserve(t, peer) != 0)
+		return -ENOMEM;
 	mask_v6(masked, addr, cidr);
 	node = rte_rib6_lookup_exact(t->rib6, masked, cidr);
 	if (node == NULL) {
@@ -193,6 +296,8 @@ int ws_allowedips_insert_v6(struct ws_allowedips *t, const uint8_t addr[16], uin
 		if (node == NULL)
 			return -rte_errno;
 		fresh = true;
+	} else {
+		rte_rib6_get_nh(node, &old);
 	}
 	if (cidr == 0) {
 		__atomic_store_n(&t->default6, peer, __ATOMIC_RELEASE);
@@ -204,15 +309,20 @@ int ws_allowedips_insert_v6(struct ws_allowedips *t, const uint8_t addr[16], uin
 			return ret;
 		}
 	}
+	relink(t, 1, node, old, peer);
 	rte_rib6_set_nh(node, peer);
 	return 0;
 }
 
-/* Drop a prefix known to be in the RIB; addr is masked. */
-static int del_v4(struct ws_allowedips *t, uint32_t addr, uint8_t cidr)
+/* Drop the prefix of a valid RIB node whose owner is peer. */
+static int del_v4(struct ws_allowedips *t, struct rte_rib_node *node, uint32_t peer)
 {
+	uint32_t addr;
+	uint8_t cidr;
 	int ret;
 
+	rte_rib_get_ip(node, &addr);
+	rte_rib_get_depth(node, &cidr);
 	if (cidr == 0) {
 		__atomic_store_n(&t->default4, WS_ALLOWEDIPS_NONE, __ATOMIC_RELEASE);
 	} else {
@@ -220,14 +330,19 @@ static int del_v4(struct ws_allowedips *t, uint32_t addr, uint8_t cidr)
 		if (ret < 0)
 			return ret;
 	}
+	link_del(t, 0, node, peer);
 	rte_rib_remove(t->rib4, addr, cidr);
 	return 0;
 }
 
-static int del_v6(struct ws_allowedips *t, const uint8_t addr[16], uint8_t cidr)
+static int del_v6(struct ws_allowedips *t, struct rte_rib6_node *node, uint32_t peer)
 {
+	uint8_t addr[16];
+	uint8_t cidr;
 	int ret;
 
+	rte_rib6_get_ip(node, addr);
+	rte_rib6_get_depth(node, &cidr);
 	if (cidr == 0) {
 		__atomic_store_n(&t->default6, WS_ALLOWEDIPS_NONE, __ATOMIC_RELEASE);
 	} else {
@@ -235,6 +350,7 @@ static int del_v6(struct ws_allowedips *t, const uint8_t addr[16], uint8_t cidr)
 		if (ret < 0)
 			return ret;
 	}
+	link_del(t, 1, node, peer);
 	rte_rib6_remove(t->rib6, addr, cidr);
 	return 0;
 }
@@ -250,7 +366,7 @@ int ws_allowedips_remove_v4(struct ws_allowedips *t, uint32_t addr, uint8_t cidr
 	node = rte_rib_lookup_exact(t->rib4, addr, cidr);
 	if (node == NULL || rte_rib_get_nh(node, &nh) != 0 || nh != peer)
 		return -ENOENT;
-	return del_v4(t, addr, cidr);
+	return del_v4(t, node, peer);
 }
 
 int ws_allowedips_remove_v6(struct ws_allowedips *t, const uint8_t addr[16], uint8_t cidr,
@@ -266,7 +382,7 @@ int ws_allowedips_remove_v6(struct ws_allowedips *t, const uint8_t addr[16], uin
 	node = rte_rib6_lookup_exact(t->rib6, masked, cidr);
 	if (node == NULL || rte_rib6_get_nh(node, &nh) != 0 || nh != peer)
 		return -ENOENT;
-	return del_v6(t, masked, cidr);
+	return del_v6(t, node, peer);
 }
 
 /*
@@ -328,54 +444,26 @@ static int for_each_v6(struct rte_rib6 *rib, prefix_fn fn, void *arg)
 	return 0;
 }
 
-/* One peer's prefixes, gathered before deleting: removal frees RIB nodes. */
-struct gather {
-	uint32_t peer;
-	struct prefix *p;
-	size_t n, cap;
-};
-
-static int gather_one(void *arg, const struct prefix *p, uint64_t owner)
-{
-	struct gather *g = arg;
-
-	if (owner != g->peer)
-		return 0;
-	if (g->n == g->cap) {
-		size_t cap = g->cap ? 2 * g->cap : 64;
-		struct prefix *grown = realloc(g->p, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return -ENOMEM;
-		g->p = grown;
-		g->cap = cap;
-	}
-	g->p[g->n++] = *p;
-	return 0;
-}
-
 int ws_allowedips_remove_by_peer(struct ws_allowedips *t, uint32_t peer)
 {
-	struct gather g = { .peer = peer };
-	int ret, err;
+	void *node, *next;
+	int ret = 0, err;
 
-	/* On -ENOMEM, still remove what was gathered. */
-	ret = for_each_v4(t->rib4, gather_one, &g);
-	for (size_t i = 0; i < g.n; i++) {
-		err = del_v4(t, g.p[i].v4, g.p[i].cidr);
+	if (peer >= t->n_owners)
+		return 0;
+	/* Removal frees the node: take its successor first. */
+	for (node = t->owners[peer].head[0]; node != NULL; node = next) {
+		next = lnk(0, node)->next;
+		err = del_v4(t, node, peer);
 		if (err < 0 && ret == 0)
 			ret = err;
 	}
-	g.n = 0;
-	err = for_each_v6(t->rib6, gather_one, &g);
-	if (err < 0 && ret == 0)
-		ret = err;
-	for (size_t i = 0; i < g.n; i++) {
-		err = del_v6(t, g.p[i].v6, g.p[i].cidr);
+	for (node = t->owners[peer].head[1]; node != NULL; node = next) {
+		next = lnk(1, node)->next;
+		err = del_v6(t, node, peer);
 		if (err < 0 && ret == 0)
 			ret = err;
 	}
-	free(g.p);
 	return ret;
 }
 
@@ -434,40 +522,40 @@ void ws_allowedips_lookup_v6_bulk(const struct ws_allowedips *t, const uint8_t (
 	}
 }
 
-struct walk {
-	uint32_t peer;
-	int family;
-	ws_allowedips_cb cb;
-	void *arg;
-};
-
-static int walk_one(void *arg, const struct prefix *p, uint64_t owner)
-{
-	const struct walk *w = arg;
-	uint8_t be[4];
-
-	if (owner != w->peer)
-		return 0;
-	if (w->family == WS_AF_INET6)
-		return w->cb(w->arg, WS_AF_INET6, p->v6, p->cidr);
-	be[0] = (uint8_t)(p->v4 >> 24);
-	be[1] = (uint8_t)(p->v4 >> 16);
-	be[2] = (uint8_t)(p->v4 >> 8);
-	be[3] = (uint8_t)p->v4;
-	return w->cb(w->arg, WS_AF_INET, be, p->cidr);
-}
-
 int ws_allowedips_walk_peer(const struct ws_allowedips *t, uint32_t peer,
 			    ws_allowedips_cb cb, void *arg)
 {
-	struct walk w = { .peer = peer, .family = WS_AF_INET, .cb = cb, .arg = arg };
+	const void *node;
 	int ret;
 
-	ret = for_each_v4(t->rib4, walk_one, &w);
-	if (ret != 0)
-		return ret;
-	w.family = WS_AF_INET6;
-	return for_each_v6(t->rib6, walk_one, &w);
+	if (peer >= t->n_owners)
+		return 0;
+	for (node = t->owners[peer].head[0]; node != NULL;
+	     node = lnk(0, (void *)(uintptr_t)node)->next) {
+		uint32_t v4;
+		uint8_t be[4], cidr;
+
+		rte_rib_get_ip(node, &v4);
+		rte_rib_get_depth(node, &cidr);
+		be[0] = (uint8_t)(v4 >> 24);
+		be[1] = (uint8_t)(v4 >> 16);
+		be[2] = (uint8_t)(v4 >> 8);
+		be[3] = (uint8_t)v4;
+		ret = cb(arg, WS_AF_INET, be, cidr);
+		if (ret != 0)
+			return ret;
+	}
+	for (node = t->owners[peer].head[1]; node != NULL;
+	     node = lnk(1, (void *)(uintptr_t)node)->next) {
+		uint8_t v6[16], cidr;
+
+		rte_rib6_get_ip(node, v6);
+		rte_rib6_get_depth(node, &cidr);
+		ret = cb(arg, WS_AF_INET6, v6, cidr);
+		if (ret != 0)
+			return ret;
+	}
+	return 0;
 }
 
 static int count_one(void *arg, const struct prefix *p, uint64_t owner)

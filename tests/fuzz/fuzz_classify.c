@@ -1,14 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * libFuzzer harness for lib/net's receive-side parsers. Not built by
- * meson; from the repository root:
+ * libFuzzer harness for lib/net's receive-side parsers. Built by
+ * tests/fuzz/meson.build (CC=clang meson setup build-fuzz -Dfuzz=true) and
+ * run by scripts/fuzz.sh; by hand:
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
- *       -DALLOW_EXPERIMENTAL_API $(pkg-config --cflags libdpdk) \
- *       -Ilib/net -Ilib/wg -Ilib/crypto \
- *       tests/fuzz/fuzz_classify.c lib/net/classify.c lib/net/build.c \
- *       $(pkg-config --libs libdpdk) -o /tmp/fuzz_classify
- *   /tmp/fuzz_classify -max_total_time=60 -max_len=2048 [corpus dir]
+ *   build-fuzz/tests/fuzz/fuzz_classify -max_total_time=60 -max_len=2048 \
+ *       /tmp/classify-work tests/fuzz/corpus/classify
  *
  * Input: one selector byte (port role, checksum flags), then the frame.
  * Beyond "no crash, no read past the buffer" it checks properties and

@@ -4,18 +4,10 @@
  * ws_config_load_string. A load either fails with a message and leaves the
  * config zeroed, or succeeds and frees cleanly; ASan/UBSan catch the rest.
  *
- * Build and run from the repository root:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Ilib -Ilib/crypto -Ilib/mgmt tests/fuzz/fuzz_config.c \
- *     lib/mgmt/addr.c lib/mgmt/config.c lib/mgmt/config_json.c \
- *     lib/mgmt/config_net.c lib/mgmt/config_peers.c lib/crypto/util.c \
- *     lib/crypto/x25519.c lib/crypto/blake2s.c lib/crypto/aead.c \
- *     lib/crypto/tai64n.c \
- *     $(pkg-config --cflags --libs jansson libsodium libb2) -o /tmp/fuzz_config
- *   mkdir -p /tmp/fuzz_config_corpus
- *   cp config/gateway-af_packet.json config/gateway-pci.json \
- *     config/bench-memif.json /tmp/fuzz_config_corpus/
- *   /tmp/fuzz_config /tmp/fuzz_config_corpus -max_len=8192
+ * Built by tests/fuzz/meson.build (CC=clang meson setup build-fuzz
+ * -Dfuzz=true) and run by scripts/fuzz.sh; by hand:
+ *   build-fuzz/tests/fuzz/fuzz_config /tmp/config-work tests/fuzz/corpus/config \
+ *     -max_len=8192
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -187,11 +187,23 @@ ws_peer_json() {
 	printf '{"public_key": "%s", %s"allowed_ips": %s%s}' "$1" "$ep" "$3" "${4:+, $4}"
 }
 
+# Sanitizer options for a gateway built with -Dsanitize=true (a plain build
+# ignores them): leaks are reported at exit, DPDK's EAL start-up allocations
+# are suppressed (tests/unit/lsan.supp), any report fails the scenario
+# (ws_gw_sanitizer_check, called by ws_gw_stop and ws_finish).
+WS_ASAN_OPTIONS=${WS_ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
+WS_LSAN_OPTIONS=${WS_LSAN_OPTIONS:-suppressions=$WS_TOP/tests/unit/lsan.supp:print_suppressions=0}
+WS_UBSAN_OPTIONS=${WS_UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+WS_SAN_LOGS=0
+
 # ws_gw_start CONFIG: runs the gateway in the gw namespace, waits for "ready".
 ws_gw_start() {
 	local cfg=$1
+	WS_SAN_CHECKED=0
 	# shellcheck disable=SC2086
-	ip netns exec "$WS_NS_GW" "$WS_BIN" -- --config "$cfg" \
+	ip netns exec "$WS_NS_GW" env ASAN_OPTIONS="$WS_ASAN_OPTIONS" \
+		LSAN_OPTIONS="$WS_LSAN_OPTIONS" UBSAN_OPTIONS="$WS_UBSAN_OPTIONS" \
+		"$WS_BIN" -- --config "$cfg" \
 		--idle-sleep "${WS_IDLE_SLEEP:-50}" ${WS_GW_ARGS:-} \
 		>"$WS_TMP/gw.log" 2>&1 &
 	WS_GW_PID=$!
@@ -218,7 +230,24 @@ ws_gw_stop() {
 	kill -TERM "$WS_GW_PID" 2>/dev/null || true
 	wait "$WS_GW_PID" || rc=$?
 	WS_GW_PID=
+	ws_gw_sanitizer_check
 	return $rc
+}
+
+# ws_gw_sanitizer_check: a failure if the gateway's log holds an ASan, LSan
+# or UBSan report (the log is kept as $WS_TMP/gw-sanitizer.N.log).
+ws_gw_sanitizer_check() {
+	[ "${WS_SAN_CHECKED:-0}" = 1 ] && return 0
+	[ -f "$WS_TMP/gw.log" ] || return 0
+	WS_SAN_CHECKED=1
+	if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$WS_TMP/gw.log"; then
+		WS_SAN_LOGS=$((WS_SAN_LOGS + 1))
+		cp "$WS_TMP/gw.log" "$WS_TMP/gw-sanitizer.$WS_SAN_LOGS.log"
+		ws_log "FAIL: sanitizer report in the gateway log ($WS_TMP/gw-sanitizer.$WS_SAN_LOGS.log):"
+		grep -E -A 12 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
+			"$WS_TMP/gw.log" | head -60 | sed 's/^/  gw| /'
+		WS_FAILS=$((WS_FAILS + 1))
+	fi
 }
 
 # ws_gw_final WHAT NAME KEY: a value from the gateway's final counters, e.g.
@@ -238,9 +267,10 @@ ws_gw_value() {
 ws_gw_final() { ws_gw_value final: "$@"; }
 ws_gw_stat() { ws_gw_value stats: "$@"; }
 
-# ws_gw_drops REASON: final count of one drop reason (0 when absent).
+# ws_gw_drops REASON [PREFIX]: count of one drop reason (0 when absent), from
+# the final counters, or with PREFIX "stats:" from the latest periodic print.
 ws_gw_drops() {
-	awk -v r="$1" '$1 == "final:" && $2 == "drop" && $3 == r { v = $4 }
+	awk -v r="$1" -v p="${2:-final:}" '$1 == p && $2 == "drop" && $3 == r { v = $4 }
 		END { print (v == "" ? 0 : v) }' "$WS_TMP/gw.log"
 }
 
@@ -299,6 +329,9 @@ ws_need_root() {
 
 # ws_finish: the gateway's log on failure; the exit status for the runner.
 ws_finish() {
+	if [ -z "$WS_GW_PID" ]; then
+		ws_gw_sanitizer_check
+	fi
 	if [ "$WS_FAILS" -ne 0 ]; then
 		ws_log "gateway log (tail):"
 		sed 's/^/  gw| /' "$WS_TMP/gw.log" 2>/dev/null | tail -80

@@ -3,10 +3,15 @@
  * The control role against a peer simulated with lib/wg: handshakes as
  * responder and initiator, staging and flushing through the encrypt path,
  * keepalives, cookie replies under load, ARP answers, frames held for a
- * next hop, peer removal; every test ends with the mbuf pool full again.
+ * next hop, peer removal, handshakes on a second handshake lcore, echo
+ * requests to our address through the tunnel, two reorder/TX lcores,
+ * two handshake threads at once; every test ends with the
+ * mbuf pool full again.
  */
 #define WS_TEST_WITH_EAL
 #include "test_common.h"
+
+#include <pthread.h>
 
 #include <rte_arp.h>
 #include <rte_icmp.h>
@@ -16,237 +21,7 @@
 #include "control_priv.h"
 #include "ws_crypto.h"
 
-static const struct rte_ether_addr gw_wan_mac = {{ 0x02, 0, 0, 0, 0, 0x01 }};
-static const struct rte_ether_addr gw_lan_mac = {{ 0x02, 0, 0, 0, 1, 0x01 }};
-static const struct rte_ether_addr peer_mac = {{ 0x02, 0, 0, 0, 0, 0x02 }};
-static const struct rte_ether_addr other_mac = {{ 0x02, 0, 0, 0, 0, 0x03 }};
-static const uint8_t gw_wan_ip[4] = { 192, 0, 2, 1 };
-static const uint8_t peer_ip[4] = { 192, 0, 2, 2 };
-static const uint8_t other_ip[4] = { 192, 0, 2, 3 };
-static const uint8_t gw_wan_ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
-static const uint8_t peer_ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2 };
-
-/* The simulated remote WireGuard peer. */
-struct sim {
-	struct ws_noise_local local;
-	struct ws_noise_remote remote;          /* the gateway, as the peer sees it */
-	struct ws_cookie_maker cookie;
-	struct ws_noise_remote *by_index[64];
-	uint32_t idx[64];
-	unsigned n;
-};
-
-static struct sim sim;
-static struct ws_gw *gw;
-static struct ws_config cfg;
-static uint8_t sim_priv[WS_KEY_LEN], sim_pub[WS_KEY_LEN];
-
-static struct ws_noise_remote *sim_remote_get(void *arg, const uint8_t pub[WS_KEY_LEN])
-{
-	RTE_SET_USED(arg);
-	return memcmp(pub, sim.remote.public_key, WS_KEY_LEN) == 0 ? &sim.remote : NULL;
-}
-
-static int sim_index_alloc(void *arg, struct ws_noise_remote *r, uint32_t *idx)
-{
-	RTE_SET_USED(arg);
-	if (sim.n == RTE_DIM(sim.idx))
-		return -ENOSPC;
-	sim.idx[sim.n] = 0x1000 + sim.n;
-	sim.by_index[sim.n] = r;
-	*idx = sim.idx[sim.n++];
-	return 0;
-}
-
-static struct ws_noise_remote *sim_index_lookup(void *arg, uint32_t idx)
-{
-	RTE_SET_USED(arg);
-	for (unsigned i = 0; i < sim.n; i++)
-		if (sim.idx[i] == idx)
-			return sim.by_index[i];
-	return NULL;
-}
-
-static void sim_index_drop(void *arg, uint32_t idx)
-{
-	RTE_SET_USED(arg);
-	for (unsigned i = 0; i < sim.n; i++)
-		if (sim.idx[i] == idx)
-			sim.by_index[i] = NULL, sim.idx[i] = 0;
-}
-
-static void sim_init(const uint8_t gw_pub[WS_KEY_LEN])
-{
-	const struct ws_noise_upcalls u = {
-		.remote_get = sim_remote_get,
-		.index_alloc = sim_index_alloc,
-		.index_lookup = sim_index_lookup,
-		.index_drop = sim_index_drop,
-	};
-
-	memset(&sim, 0, sizeof(sim));
-	CU_ASSERT_FATAL(ws_noise_local_init(&sim.local, &u) == 0);
-	CU_ASSERT_FATAL(ws_noise_local_set_private(&sim.local, sim_priv) == 0);
-	CU_ASSERT_FATAL(ws_noise_remote_init(&sim.remote, &sim.local, gw_pub, NULL) == 0);
-	ws_cookie_maker_init(&sim.cookie, gw_pub);
-}
-
-static void sim_fini(void)
-{
-	ws_noise_remote_destroy(&sim.remote);
-	ws_noise_local_destroy(&sim.local);
-	ws_cookie_maker_destroy(&sim.cookie);
-}
-
-static struct ws_net_port port_of(const uint8_t ip[4], const struct rte_ether_addr *mac,
-				  uint8_t role)
-{
-	struct ws_net_port p = { .role = role, .n_v4 = 1, .listen_port = 51820, .mac = *mac };
-
-	memcpy(p.v4[0], ip, 4);
-	return p;
-}
-
-static int setup(const char *peer_endpoint)
-{
-	char json[2048], b64[WS_KEY_B64_LEN], err[256];
-	uint8_t gw_priv[WS_KEY_LEN];
-
-	ws_x25519_generate(gw_priv);
-	ws_key_to_base64(b64, gw_priv);
-	char pb64[WS_KEY_B64_LEN];
-	ws_key_to_base64(pb64, sim_pub);
-	snprintf(json, sizeof(json),
-		 "{\"ports\": ["
-		 "{\"name\": \"wan\", \"device\": \"d0\", \"role\": \"tunnel\","
-		 " \"addresses\": [\"192.0.2.1/24\", \"2001:db8:1::1/64\"],"
-		 " \"gateway\": \"192.0.2.254\"},"
-		 "{\"name\": \"lan\", \"device\": \"d1\", \"role\": \"clear\","
-		 " \"addresses\": [\"10.1.0.1/24\"]}],"
-		 "\"neighbors\": [{\"address\": \"192.0.2.2\", \"mac\": \"02:00:00:00:00:02\","
-		 " \"port\": \"wan\"}],"
-		 "\"interface\": {\"private_key\": \"%s\", \"listen_port\": 51820},"
-		 "\"peers\": [{\"public_key\": \"%s\", \"endpoint\": \"%s\","
-		 " \"allowed_ips\": [\"10.2.0.0/24\"]}]}",
-		 b64, pb64, peer_endpoint);
-	ws_memzero(gw_priv, sizeof(gw_priv));
-	if (ws_config_load_string(json, strlen(json), &cfg, err, sizeof(err)) != 0) {
-		printf("config: %s\n", err);
-		return -1;
-	}
-	gw = rte_zmalloc("gw", sizeof(*gw), RTE_CACHE_LINE_SIZE);
-	if (gw == NULL)
-		return -1;
-	gw->cfg = &cfg;
-	gw->pool = rte_pktmbuf_pool_create("tpool", 511, 0,
-					   RTE_ALIGN(sizeof(struct ws_pkt_meta), RTE_MBUF_PRIV_ALIGN),
-					   WS_MBUF_DATA, SOCKET_ID_ANY);
-	gw->n_ports = 2;
-	gw->tunnel_port = 0;
-	gw->clear_port = 1;
-	gw->ports[0].net = port_of(gw_wan_ip, &gw_wan_mac, WS_NET_ROLE_TUNNEL);
-	gw->ports[0].net.n_v6 = 1;
-	memcpy(gw->ports[0].net.v6[0], gw_wan_ip6, 16);
-	gw->ports[0].cfg = &cfg.ports[0];
-	gw->ports[1].net = port_of((const uint8_t[]){ 10, 1, 0, 1 }, &gw_lan_mac,
-				   WS_NET_ROLE_CLEAR);
-	gw->ports[1].cfg = &cfg.ports[1];
-	gw->control_lcore = rte_lcore_id();
-	gw->n_workers = 1;
-	gw->n_streams = 1;
-	gw->control_stream = 0;
-	gw->work[0][0] = rte_ring_create("twork", 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	gw->hs_in = rte_ring_create("ths", 64, SOCKET_ID_ANY, RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	gw->ctl_in = rte_ring_create("tctlin", 256, SOCKET_ID_ANY, RING_F_SC_DEQ);
-	gw->ctl_out = rte_ring_create("tctlout", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	gw->reorder[0] = rte_reorder_create("treorder", SOCKET_ID_ANY, 1024);
-	if (gw->pool == NULL || gw->work[0][0] == NULL || gw->hs_in == NULL ||
-	    gw->ctl_in == NULL || gw->ctl_out == NULL || gw->reorder[0] == NULL)
-		return -1;
-	if (ws_gw_device_init(gw) != 0)
-		return -1;
-	for (unsigned i = 0; i < cfg.n_peers; i++)
-		if (ws_gw_peer_add(gw, &cfg.peers[i]) != 0)
-			return -1;
-	sim_init(cfg.interface.public_key);
-	return 0;
-}
-
-static void drain(struct rte_ring *r)
-{
-	void *m;
-
-	while (rte_ring_dequeue(r, &m) == 0)
-		rte_pktmbuf_free(m);
-}
-
-static void teardown(void)
-{
-	sim_fini();
-	ws_gw_device_fini(gw);
-	drain(gw->work[0][0]);
-	drain(gw->hs_in);
-	drain(gw->ctl_in);
-	drain(gw->ctl_out);
-	CU_ASSERT(rte_mempool_avail_count(gw->pool) == gw->pool->size);
-	rte_ring_free(gw->work[0][0]);
-	rte_ring_free(gw->hs_in);
-	rte_ring_free(gw->ctl_in);
-	rte_ring_free(gw->ctl_out);
-	rte_ring_free(gw->events);
-	rte_reorder_free(gw->reorder[0]);
-	rte_mempool_free(gw->pool);
-	rte_free(gw);
-	gw = NULL;
-	ws_config_free(&cfg);
-}
-
-static struct ws_gw_peer *the_peer(void)
-{
-	return ws_peer_table_lookup(gw->peers, sim_pub, NULL);
-}
-
-/* A UDP datagram from src_ip:51820 to the gateway carrying msg. */
-static struct rte_mbuf *udp_in(const void *msg, uint32_t len, const uint8_t src_ip[4])
-{
-	struct ws_net_udp_out o = { .src_mac = peer_mac, .dst_mac = gw_wan_mac, .udp4_cksum = true };
-	struct rte_mbuf *m = rte_pktmbuf_alloc(gw->pool);
-	uint8_t *buf;
-
-	CU_ASSERT_FATAL(m != NULL);
-	ws_endpoint_v4(&o.src, src_ip, 51820);
-	ws_endpoint_v4(&o.dst, gw_wan_ip, 51820);
-	buf = (uint8_t *)rte_pktmbuf_append(m, WS_NET_UDP4_HDRS_LEN + len);
-	memcpy(buf + WS_NET_UDP4_HDRS_LEN, msg, len);
-	CU_ASSERT_FATAL(ws_net_build_udp(buf, WS_NET_UDP4_HDRS_LEN + len, &o, len) > 0);
-	ws_meta(m)->port = 0;
-	return m;
-}
-
-/* Take one frame from ctl_out and classify it as the peer at ip/mac would. */
-static struct rte_mbuf *out_frame(struct ws_net_pkt *pkt, const uint8_t ip[4],
-				  const struct rte_ether_addr *mac)
-{
-	struct ws_net_port p = port_of(ip, mac, WS_NET_ROLE_TUNNEL);
-	void *obj = NULL;
-
-	if (rte_ring_dequeue(gw->ctl_out, &obj) != 0)
-		return NULL;
-	CU_ASSERT(ws_meta(obj)->port == 0);
-	CU_ASSERT(ws_net_classify_mbuf(&p, obj, pkt) == WS_NET_DROP_NONE);
-	return obj;
-}
-
-static void sim_send_initiation(const uint8_t src_ip[4])
-{
-	struct ws_msg_initiation init;
-	struct timespec wall;
-
-	clock_gettime(CLOCK_REALTIME, &wall);
-	CU_ASSERT_FATAL(ws_noise_create_initiation(&sim.remote, &init, &wall) == 0);
-	ws_cookie_maker_add_macs(&sim.cookie, &init, sizeof(init), ws_gw_now());
-	CU_ASSERT_FATAL(rte_ring_enqueue(gw->hs_in, udp_in(&init, sizeof(init), src_ip)) == 0);
-}
+#include "control_sim.h"
 
 static void test_responder(void)
 {
@@ -260,7 +35,7 @@ static void test_responder(void)
 	p = the_peer();
 	CU_ASSERT_FATAL(p != NULL);
 	sim_send_initiation(peer_ip);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 
 	m = out_frame(&pkt, peer_ip, &peer_mac);
 	CU_ASSERT_FATAL(m != NULL);
@@ -295,12 +70,12 @@ static void test_responder(void)
 	unsigned ctl = gw->control_lcore;
 	CU_ASSERT(ws_noise_keypair_confirm(&p->noise, kp));
 	ws_gw_peer_event(gw, p, WS_EV_CONFIRMED, ws_gw_now());
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(p->last_handshake_sec > 0);
 
 	usleep(25000);  /* past WS_HANDSHAKE_MIN_INTERVAL_MS */
 	sim_send_initiation(peer_ip);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	m = out_frame(&pkt, peer_ip, &peer_mac);
 	CU_ASSERT_FATAL(m != NULL);
 	memcpy(&resp, rte_pktmbuf_mtod_offset(m, uint8_t *, pkt.payload_off), sizeof(resp));
@@ -310,13 +85,13 @@ static void test_responder(void)
 	uint32_t old_idx = kp->local_index;
 	CU_ASSERT(ws_noise_keypair_confirm(&p->noise, kp2));    /* kp becomes previous */
 	sim_send_initiation(peer_ip);   /* too soon after the last: refused (flood) */
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(gw->stats[rte_lcore_id()].drops[WS_GW_DROP_HANDSHAKE_INVALID] == 1);
 	CU_ASSERT(rte_ring_count(gw->ctl_out) == 0);
 
 	usleep(25000);
 	sim_send_initiation(peer_ip);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	m = out_frame(&pkt, peer_ip, &peer_mac);
 	CU_ASSERT_FATAL(m != NULL);
 	rte_pktmbuf_free(m);
@@ -336,7 +111,7 @@ static void test_responder(void)
 	gw->control_lcore = ctl;
 	CU_ASSERT(rte_ring_count(gw->dev->deferred) == 1);
 	CU_ASSERT(ws_index_lookup(gw->index, idx, WS_INDEX_HANDSHAKE) == &p->noise);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(rte_ring_count(gw->dev->deferred) == 0);
 	CU_ASSERT(ws_index_lookup(gw->index, idx, WS_INDEX_HANDSHAKE) == NULL);
 	CU_ASSERT(p->noise.current == kp3 && p->noise.previous == kp2);
@@ -397,7 +172,7 @@ static void test_initiator_staging(void)
 	p = the_peer();
 	for (unsigned i = 0; i < 3; i++)
 		CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, clear_frame(p->id)) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(p->n_staged == 3);
 	/* One initiation however many packets wait. */
 	m = out_frame(&pkt, peer_ip, &peer_mac);
@@ -405,7 +180,7 @@ static void test_initiator_staging(void)
 	CU_ASSERT(rte_ring_count(gw->ctl_out) == 0);
 	CU_ASSERT(rte_ring_count(gw->work[0][0]) == 0);
 	sim_respond(m, &pkt);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 
 	CU_ASSERT(p->n_staged == 0);
 	CU_ASSERT(p->last_handshake_sec > 0);
@@ -423,11 +198,11 @@ static void test_initiator_staging(void)
 	}
 	/* Staged with a keypair at hand: out at once. */
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, clear_frame(p->id)) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(rte_ring_count(gw->work[0][0]) == 1);
 	/* Unknown peer id: counted and freed. */
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, clear_frame(p->id + 7)) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(gw->stats[rte_lcore_id()].drops[WS_GW_DROP_NO_PEER] == 1);
 	teardown();
 }
@@ -444,9 +219,9 @@ static void test_keepalive_and_overflow(void)
 	for (unsigned i = 0; i < WS_MAX_STAGED_PACKETS + 5; i++) {
 		CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, clear_frame(p->id)) == 0);
 		if (i % 32 == 31)
-			ws_control_poll(gw, NULL);
+			poll_ctl();
 	}
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(p->n_staged == WS_MAX_STAGED_PACKETS);
 	CU_ASSERT(gw->stats[rte_lcore_id()].drops[WS_GW_DROP_STAGED_OVERFLOW] == 5);
 	m = out_frame(&pkt, peer_ip, &peer_mac);
@@ -454,7 +229,7 @@ static void test_keepalive_and_overflow(void)
 	/* Handshake gives up: the staged packets go. */
 	ws_ctl_free_staged(gw, p, WS_GW_DROP_NO_KEYPAIR);
 	sim_respond(m, &pkt);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	/* Nothing staged: a keepalive confirms the session for the responder. */
 	CU_ASSERT_FATAL(rte_ring_dequeue(gw->work[0][0], &obj) == 0);
 	CU_ASSERT(ws_meta(obj)->plain_len == 0 && rte_pktmbuf_data_len((struct rte_mbuf *)obj) == 0);
@@ -475,7 +250,7 @@ static void test_cookie_under_load(void)
 		usleep(21000);
 	}
 	/* 12 queued of 64: past 1/8, so each gets a cookie reply and costs no DH. */
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(gw->stats[rte_lcore_id()].cookies_sent == n);
 	CU_ASSERT(the_peer()->noise.next == NULL);
 	for (unsigned i = 0; i < n; i++) {
@@ -490,7 +265,7 @@ static void test_cookie_under_load(void)
 	}
 	/* Still under load (held a second): with mac2 the initiation is answered. */
 	sim_send_initiation(peer_ip);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	m = out_frame(&pkt, peer_ip, &peer_mac);
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT(pkt.wg_type == WS_MSG_RESPONSE);
@@ -502,7 +277,7 @@ static void test_cookie_under_load(void)
 	junk.header.type = WS_MSG_INITIATION;
 	memset(junk.header.reserved, 0, sizeof(junk.header.reserved));
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->hs_in, udp_in(&junk, sizeof(junk), peer_ip)) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(gw->stats[rte_lcore_id()].drops[WS_GW_DROP_HANDSHAKE_INVALID] == 1);
 	CU_ASSERT(rte_ring_count(gw->ctl_out) == 0);
 	teardown();
@@ -538,7 +313,7 @@ static void test_arp_and_held_frames(void)
 	/* Answered: an ARP request for our address. */
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, arp_frame(RTE_ARP_OP_REQUEST, &peer_mac,
 							       peer_ip, NULL, gw_wan_ip)) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	void *obj = NULL;
 	CU_ASSERT_FATAL(rte_ring_dequeue(gw->ctl_out, &obj) == 0);
 	struct ws_net_port pp = port_of(peer_ip, &peer_mac, WS_NET_ROLE_TUNNEL);
@@ -550,7 +325,7 @@ static void test_arp_and_held_frames(void)
 
 	/* A staged packet asks for a handshake; the initiation waits for ARP. */
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, clear_frame(p->id)) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT_FATAL(rte_ring_dequeue(gw->ctl_out, &obj) == 0);
 	CU_ASSERT(ws_net_classify_mbuf(&op, obj, &pkt) == WS_NET_DROP_NONE);
 	CU_ASSERT(pkt.kind == WS_NET_KIND_ARP && pkt.nbr.op == RTE_ARP_OP_REQUEST);
@@ -563,7 +338,7 @@ static void test_arp_and_held_frames(void)
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, arp_frame(RTE_ARP_OP_REPLY, &other_mac,
 							       other_ip, &gw_wan_mac,
 							       gw_wan_ip)) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	m = out_frame(&pkt, other_ip, &other_mac);
 	CU_ASSERT_FATAL(m != NULL);
 	CU_ASSERT(pkt.kind == WS_NET_KIND_WG_HANDSHAKE && pkt.wg_type == WS_MSG_INITIATION);
@@ -578,7 +353,7 @@ static void test_arp_and_held_frames(void)
 	ws_meta(m)->port = 1;
 	ws_endpoint_v4(&ws_meta(m)->nh, (const uint8_t[]){ 10, 1, 0, 9 }, 0);
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, m) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT(gw->dev->n_held == 1);
 	CU_ASSERT_FATAL(rte_ring_dequeue(gw->ctl_out, &obj) == 0);   /* its ARP request */
 	CU_ASSERT(ws_meta(obj)->port == 1);
@@ -605,7 +380,7 @@ static void test_nd_and_echo(void)
 					NULL) == WS_NET_ND_LEN);
 	memset(ws_meta(m), 0, sizeof(struct ws_pkt_meta));
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, m) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT_FATAL(rte_ring_dequeue(gw->ctl_out, &obj) == 0);
 	CU_ASSERT(ws_net_classify_mbuf(&pp, obj, &pkt) == WS_NET_DROP_NONE);
 	CU_ASSERT(pkt.kind == WS_NET_KIND_ND && pkt.nbr.op == 136);
@@ -633,12 +408,370 @@ static void test_nd_and_echo(void)
 	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, 8);
 	memset(ws_meta(m), 0, sizeof(struct ws_pkt_meta));
 	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_in, m) == 0);
-	ws_control_poll(gw, NULL);
+	poll_ctl();
 	CU_ASSERT_FATAL(rte_ring_dequeue(gw->ctl_out, &obj) == 0);
 	buf = rte_pktmbuf_mtod((struct rte_mbuf *)obj, uint8_t *);
 	CU_ASSERT(memcmp(buf, &peer_mac, 6) == 0 && buf[34] == 0 /* echo reply */);
 	CU_ASSERT(memcmp(buf + 30, peer_ip, 4) == 0);
 	rte_pktmbuf_free(obj);
+	teardown();
+}
+
+/*
+ * Two handshake lcores. Sources spread over them by address (port and
+ * IPv6 interface id do not count); the one serving the peer answers its
+ * initiation off the control lcore: the index written there (under the
+ * index lock), the timers left alone until control applies the posted
+ * events, a response to an unresolved next hop handed to control.
+ */
+static void test_handshake_lcores(void)
+{
+	struct ws_endpoint ep, ep2;
+	struct ws_msg_response resp;
+	struct ws_net_pkt pkt;
+	struct rte_mbuf *m;
+	struct ws_gw_peer *p;
+	unsigned seen[2] = { 0 }, me = rte_lcore_id(), ctl, h;
+	uint64_t deadline;
+	void *obj = NULL;
+
+	setup_n_hs = 2;
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	setup_n_hs = 1;
+	p = the_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT(gw->ratelimiter != NULL && gw->hs_ratelimiter[0] != NULL &&
+		  gw->ratelimiter != gw->hs_ratelimiter[0]);
+	for (unsigned i = 0; i < 64; i++) {
+		ws_endpoint_v4(&ep, (const uint8_t[]){ 198, 51, 100, (uint8_t)i }, 1000);
+		ws_endpoint_v4(&ep2, (const uint8_t[]){ 198, 51, 100, (uint8_t)i }, 2000 + i);
+		CU_ASSERT(ws_gw_hs_of(gw, &ep) == ws_gw_hs_of(gw, &ep2));
+		seen[ws_gw_hs_of(gw, &ep)]++;
+	}
+	CU_ASSERT(seen[0] > 0 && seen[1] > 0);
+	ws_endpoint_v6(&ep, peer_ip6, 1);
+	memcpy(ep2.addr, peer_ip6, 16);
+	ep2.family = WS_AF_INET6;
+	ep2.addr[15] = 0x99;
+	CU_ASSERT(ws_gw_hs_of(gw, &ep) == ws_gw_hs_of(gw, &ep2));
+
+	/* This thread becomes the handshake lcore serving the peer, not control. */
+	ws_endpoint_v4(&ep, peer_ip, 51820);
+	h = ws_gw_hs_of(gw, &ep);
+	ctl = gw->control_lcore;
+	gw->control_lcore = me + 1;
+	gw->lcores[me].roles = WS_ROLE_HANDSHAKE;
+	gw->lcores[me].hs = (uint8_t)h;
+	deadline = ws_timers_next_deadline(&p->timers);
+	sim_send_initiation(peer_ip);
+	CU_ASSERT(rte_ring_count(*ws_gw_hs_ring(gw, h)) == 1);
+	ws_handshake_poll(gw, &gw->lcores[me]);
+	m = out_frame(&pkt, peer_ip, &peer_mac);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT(pkt.kind == WS_NET_KIND_WG_HANDSHAKE && pkt.wg_type == WS_MSG_RESPONSE);
+	memcpy(&resp, rte_pktmbuf_mtod_offset(m, uint8_t *, pkt.payload_off), sizeof(resp));
+	rte_pktmbuf_free(m);
+	CU_ASSERT(ws_index_lookup(gw->index, rte_le_to_cpu_32(resp.sender_index),
+				  WS_INDEX_KEYPAIR) == p->noise.next);
+	CU_ASSERT(rte_ring_count(gw->dev->deferred) == 0);
+	CU_ASSERT(p->ev_pending == (WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL |
+				    WS_EV_SESSION_DERIVED | WS_EV_RESPONSE_SENT));
+	CU_ASSERT(ws_timers_next_deadline(&p->timers) == deadline);
+
+	/* A second source, whose MAC nobody knows yet: the response waits at control. */
+	usleep(25000);
+	sim_send_initiation(other_ip);
+	ws_endpoint_v4(&ep, other_ip, 51820);
+	gw->lcores[me].hs = (uint8_t)ws_gw_hs_of(gw, &ep);
+	ws_handshake_poll(gw, &gw->lcores[me]);
+	CU_ASSERT(rte_ring_count(gw->ctl_out) == 0);
+	CU_ASSERT_FATAL(rte_ring_count(gw->ctl_in) == 1);
+	CU_ASSERT(rte_ring_dequeue(gw->ctl_in, &obj) == 0);
+	CU_ASSERT(ws_meta(obj)->flags == WS_META_F_NEIGH && ws_meta(obj)->port == 0);
+	CU_ASSERT(rte_ring_enqueue(gw->ctl_in, obj) == 0);
+
+	/* Back on the control lcore: timers move, the held response asks for ARP. */
+	gw->control_lcore = ctl;
+	gw->lcores[me].roles = 0;
+	ws_control_poll(gw, NULL);
+	CU_ASSERT(p->ev_pending == 0);
+	CU_ASSERT(ws_timers_next_deadline(&p->timers) != deadline);
+	CU_ASSERT_FATAL(rte_ring_dequeue(gw->ctl_out, &obj) == 0);
+	CU_ASSERT(rte_be_to_cpu_16(rte_pktmbuf_mtod((struct rte_mbuf *)obj,
+						    struct rte_ether_hdr *)->ether_type) ==
+		  RTE_ETHER_TYPE_ARP);
+	rte_pktmbuf_free(obj);
+	CU_ASSERT(gw->stats[me].handshakes_in == 2 && gw->stats[me].handshakes_out == 2);
+	teardown();
+}
+
+/* An IPv4 echo request (or UDP when udp) from 10.2.0.2 to dst, as a decrypted data message. */
+static struct rte_mbuf *tunnel_in(struct ws_noise_keypair *kp, const uint8_t dst[4],
+				  bool udp, uint32_t seqn)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(gw->pool);
+	const uint32_t ip_len = 84, msg_len = WS_MSG_DATA_HEADER_LEN + 96 + WS_AEAD_TAG_LEN;
+	struct ws_pkt_meta *meta;
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	uint8_t *buf;
+
+	CU_ASSERT_FATAL(m != NULL);
+	buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)msg_len);
+	memset(buf, 0, msg_len);
+	ip = (struct rte_ipv4_hdr *)(buf + WS_MSG_DATA_HEADER_LEN);
+	ip->version_ihl = 0x45;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)ip_len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = udp ? IPPROTO_UDP : IPPROTO_ICMP;
+	memcpy(&ip->src_addr, (const uint8_t[]){ 10, 2, 0, 2 }, 4);
+	memcpy(&ip->dst_addr, dst, 4);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+	ic->icmp_ident = rte_cpu_to_be_16(7);
+	ic->icmp_seq_nb = rte_cpu_to_be_16((uint16_t)seqn);
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, ip_len - 20);
+	meta = ws_meta(m);
+	memset(meta, 0, sizeof(*meta));
+	meta->dir = WS_DIR_DECRYPT;
+	meta->kp = kp;
+	meta->kp_gen = kp->generation;
+	meta->counter = seqn;
+	meta->msg_len = msg_len;
+	ws_endpoint_v4(&meta->src, peer_ip, 51820);
+	*rte_reorder_seqn(m) = seqn;
+	return m;
+}
+
+/*
+ * After the ordered checks, the TX role answers an echo request for our
+ * own address through the tunnel (via control's staging and the encrypt
+ * path, to the sending peer) and drops other traffic to us (TO_US).
+ */
+static void test_echo_through_tunnel(void)
+{
+	static const uint8_t lan_ip[4] = { 10, 1, 0, 1 };
+	struct ws_lcore tx = { 0 };
+	struct ws_msg_response resp;
+	struct ws_noise_remote *r;
+	struct ws_noise_keypair *kp;
+	struct ws_net_pkt pkt;
+	struct rte_mbuf *m;
+	struct ws_gw_peer *p;
+	const uint8_t *ipb;
+	void *obj = NULL;
+
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	p = the_peer();
+	gw->to_tx[0] = rte_ring_create("ttotx", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	CU_ASSERT_FATAL(gw->to_tx[0] != NULL);
+	tx.lcore_id = rte_lcore_id();
+	tx.stats = &gw->stats[tx.lcore_id];
+	sim_send_initiation(peer_ip);
+	poll_ctl();
+	m = out_frame(&pkt, peer_ip, &peer_mac);
+	CU_ASSERT_FATAL(m != NULL);
+	memcpy(&resp, rte_pktmbuf_mtod_offset(m, uint8_t *, pkt.payload_off), sizeof(resp));
+	rte_pktmbuf_free(m);
+	CU_ASSERT_FATAL(ws_noise_consume_response(&sim.local, &resp, &r) == 0);
+	kp = p->noise.next;
+	CU_ASSERT_FATAL(kp != NULL);
+
+	CU_ASSERT(rte_ring_enqueue(gw->to_tx[0], tunnel_in(kp, lan_ip, false, 0)) == 0);
+	CU_ASSERT(rte_ring_enqueue(gw->to_tx[0], tunnel_in(kp, lan_ip, true, 1)) == 0);
+	ws_tx_poll(gw, &tx);
+	CU_ASSERT(p->noise.current == kp);      /* the first data confirmed it */
+	CU_ASSERT(tx.stats->drops[WS_GW_DROP_TO_US] == 1);
+	CU_ASSERT_FATAL(rte_ring_count(gw->ctl_in) == 1);
+	poll_ctl();
+	/* The reply, from 10.1.0.1 to 10.2.0.2, on its way to encryption for the peer. */
+	CU_ASSERT_FATAL(rte_ring_dequeue(gw->work[0][0], &obj) == 0);
+	CU_ASSERT(ws_meta(obj)->dir == WS_DIR_ENCRYPT && ws_meta(obj)->kp == kp &&
+		  ws_meta(obj)->peer_id == p->id && ws_meta(obj)->plain_len == 84);
+	ipb = rte_pktmbuf_mtod_offset((struct rte_mbuf *)obj, const uint8_t *,
+				      ws_meta(obj)->l3_off);
+	CU_ASSERT(memcmp(ipb + 12, lan_ip, 4) == 0);
+	CU_ASSERT(memcmp(ipb + 16, (const uint8_t[]){ 10, 2, 0, 2 }, 4) == 0);
+	CU_ASSERT(ipb[20] == RTE_IP_ICMP_ECHO_REPLY);
+	CU_ASSERT(rte_raw_cksum(ipb + 20, 64) == 0xffff);
+	rte_pktmbuf_free(obj);
+	CU_ASSERT(rte_ring_count(gw->work[0][0]) == 0);
+	rte_ring_free(gw->to_tx[0]);
+	gw->to_tx[0] = NULL;
+	teardown();
+}
+
+/*
+ * Two reorder/TX lcores: the worker sends each packet to the TX lcore of
+ * its stream (s % 2), each TX lcore drains only its own streams, and only
+ * TX lcore 0 takes control's frames. Packets with no direction travel as
+ * worker failures (no crypto needed) and end as REORDER drops where their
+ * stream is drained.
+ */
+static void test_tx_lcores(void)
+{
+	struct ws_lcore wk = { 0 }, tx0 = { 0 }, tx1 = { 0 };
+	struct rte_mbuf *m;
+	void *obj = NULL;
+
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	gw->n_streams = 2;
+	gw->n_tx = 2;
+	gw->work[1][0] = rte_ring_create("twork1", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	gw->to_tx[0] = rte_ring_create("ttotx0", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	*ws_gw_to_tx(gw, 0, 1) = rte_ring_create("ttotx1", 64, SOCKET_ID_ANY,
+						 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	gw->reorder[1] = rte_reorder_create("treorder1", SOCKET_ID_ANY, 64);
+	CU_ASSERT_FATAL(gw->work[1][0] != NULL && gw->to_tx[0] != NULL &&
+			gw->to_tx_more[0][0] != NULL && gw->reorder[1] != NULL);
+	wk.stats = &gw->stats[RTE_MAX_LCORE - 1];
+	tx0.stats = &gw->stats[RTE_MAX_LCORE - 2];
+	tx1.stats = &gw->stats[RTE_MAX_LCORE - 3];
+	tx1.tx = 1;
+	for (unsigned i = 0; i < 5; i++) {
+		unsigned s = i < 3 ? 0 : 1;
+
+		m = rte_pktmbuf_alloc(gw->pool);
+		CU_ASSERT_FATAL(m != NULL);
+		memset(ws_meta(m), 0, sizeof(struct ws_pkt_meta));
+		ws_meta(m)->stream = (uint8_t)s;
+		*rte_reorder_seqn(m) = s == 0 ? i : i - 3;
+		CU_ASSERT_FATAL(rte_ring_enqueue(gw->work[s][0], m) == 0);
+	}
+	ws_worker_poll(gw, &wk);
+	ws_worker_poll(gw, &wk);
+	CU_ASSERT(rte_ring_count(gw->to_tx[0]) == 3);
+	CU_ASSERT(rte_ring_count(gw->to_tx_more[0][0]) == 2);
+
+	m = rte_pktmbuf_alloc(gw->pool);
+	CU_ASSERT_FATAL(m != NULL);
+	CU_ASSERT_FATAL(rte_ring_enqueue(gw->ctl_out, m) == 0);
+	ws_tx_poll(gw, &tx1);
+	CU_ASSERT(tx1.stats->drops[WS_GW_DROP_REORDER] == 2);
+	CU_ASSERT(rte_ring_count(gw->to_tx[0]) == 3);
+	CU_ASSERT(rte_ring_count(gw->ctl_out) == 1);
+	CU_ASSERT(rte_ring_dequeue(gw->ctl_out, &obj) == 0);
+	rte_pktmbuf_free(obj);
+	ws_tx_poll(gw, &tx0);
+	CU_ASSERT(tx0.stats->drops[WS_GW_DROP_REORDER] == 3);
+	CU_ASSERT(rte_ring_count(gw->to_tx[0]) == 0);
+
+	rte_ring_free(gw->work[1][0]);
+	rte_ring_free(gw->to_tx[0]);
+	rte_ring_free(gw->to_tx_more[0][0]);
+	rte_reorder_free(gw->reorder[1]);
+	gw->work[1][0] = gw->to_tx[0] = gw->to_tx_more[0][0] = NULL;
+	gw->reorder[1] = NULL;
+	teardown();
+}
+
+/* Remote peers of the concurrency test, each its own identity. */
+enum { N_CONC = 32 };
+struct conc_peer {
+	struct ws_noise_local local;
+	struct ws_noise_remote remote;
+	struct ws_cookie_maker cookie;
+};
+
+struct conc_arg {
+	struct ws_lcore lc;
+};
+
+static void *conc_thread(void *arg)
+{
+	struct conc_arg *a = arg;
+
+	/* Until its ring is empty: its half of the initiations. */
+	while (rte_ring_count(*ws_gw_hs_ring(gw, a->lc.hs)) > 0)
+		ws_handshake_poll(gw, &a->lc);
+	return NULL;
+}
+
+/*
+ * Two handshake threads at once, 32 peers initiating from 32 addresses:
+ * noise, the cookie checker and the index table (under the index lock)
+ * see concurrent handshakes; every initiation is answered, every
+ * keypair indexed, every answer handed to control (next hops unknown).
+ */
+static void test_handshake_concurrency(void)
+{
+	const struct ws_noise_upcalls u = {
+		.remote_get = sim_remote_get,
+		.index_alloc = sim_index_alloc,
+		.index_lookup = sim_index_lookup,
+		.index_drop = sim_index_drop,
+	};
+	struct conc_peer *cp = calloc(N_CONC, sizeof(*cp));
+	struct conc_arg args[2] = { 0 };
+	pthread_t th[2];
+	unsigned per_ring[2] = { 0 };
+
+	CU_ASSERT_FATAL(cp != NULL);
+	/* Rings deep enough that 32 messages are not "under load" (no cookie replies). */
+	setup_n_hs = 2;
+	setup_hs_ring = 1024;
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	setup_n_hs = 1;
+	setup_hs_ring = 64;
+	for (unsigned i = 0; i < N_CONC; i++) {
+		struct ws_config_peer c = { .n_allowed_ips = 0 };
+		const uint8_t src[4] = { 192, 0, 2, (uint8_t)(10 + i) };
+		struct ws_msg_initiation init;
+		struct ws_endpoint ep;
+		struct timespec wall;
+		uint8_t priv[WS_KEY_LEN];
+		unsigned h;
+
+		ws_x25519_generate(priv);
+		ws_x25519_public(c.public_key, priv);
+		CU_ASSERT_FATAL(ws_gw_peer_add(gw, &c) == 0);
+		CU_ASSERT_FATAL(ws_noise_local_init(&cp[i].local, &u) == 0);
+		CU_ASSERT_FATAL(ws_noise_local_set_private(&cp[i].local, priv) == 0);
+		CU_ASSERT_FATAL(ws_noise_remote_init(&cp[i].remote, &cp[i].local,
+						     cfg.interface.public_key, NULL) == 0);
+		ws_cookie_maker_init(&cp[i].cookie, cfg.interface.public_key);
+		ws_memzero(priv, sizeof(priv));
+		clock_gettime(CLOCK_REALTIME, &wall);
+		CU_ASSERT_FATAL(ws_noise_create_initiation(&cp[i].remote, &init, &wall) == 0);
+		ws_cookie_maker_add_macs(&cp[i].cookie, &init, sizeof(init), ws_gw_now());
+		ws_endpoint_v4(&ep, src, 51820);
+		h = ws_gw_hs_of(gw, &ep);
+		per_ring[h]++;
+		CU_ASSERT_FATAL(rte_ring_enqueue(*ws_gw_hs_ring(gw, h),
+						 udp_in(&init, sizeof(init), src)) == 0);
+	}
+	CU_ASSERT(per_ring[0] > 0 && per_ring[1] > 0);
+	for (unsigned h = 0; h < 2; h++) {
+		args[h].lc.hs = (uint8_t)h;
+		args[h].lc.stats = &gw->stats[RTE_MAX_LCORE - 1 - h];
+		CU_ASSERT_FATAL(pthread_create(&th[h], NULL, conc_thread, &args[h]) == 0);
+	}
+	for (unsigned h = 0; h < 2; h++)
+		pthread_join(th[h], NULL);
+
+	CU_ASSERT(ws_index_count(gw->index) == N_CONC);
+	CU_ASSERT(gw->stats[gw->control_lcore].cookies_sent == 0);
+	CU_ASSERT(rte_ring_count(gw->ctl_in) == N_CONC);
+	CU_ASSERT(rte_ring_count(gw->dev->deferred) == 0);
+	for (unsigned i = 0; i < N_CONC; i++) {
+		struct ws_gw_peer *p = ws_peer_table_lookup(gw->peers, cp[i].local.public_key, NULL);
+
+		CU_ASSERT_FATAL(p != NULL);
+		CU_ASSERT(p->noise.next != NULL);
+		CU_ASSERT(p->ev_pending & WS_EV_SESSION_DERIVED);
+	}
+	/* Control applies the events and takes the answers to resolve their next hops. */
+	for (unsigned k = 0; k < 4; k++)
+		ws_control_poll(gw, NULL);
+	CU_ASSERT(rte_ring_count(gw->ctl_in) == 0);
+	CU_ASSERT(rte_ring_count(gw->events) == 0);
+	for (unsigned i = 0; i < N_CONC; i++) {
+		ws_noise_remote_destroy(&cp[i].remote);
+		ws_noise_local_destroy(&cp[i].local);
+		ws_cookie_maker_destroy(&cp[i].cookie);
+	}
+	free(cp);
 	teardown();
 }
 
@@ -666,6 +799,10 @@ int main(void)
 		WS_TEST(test_cookie_under_load),
 		WS_TEST(test_arp_and_held_frames),
 		WS_TEST(test_nd_and_echo),
+		WS_TEST(test_handshake_lcores),
+		WS_TEST(test_echo_through_tunnel),
+		WS_TEST(test_tx_lcores),
+		WS_TEST(test_handshake_concurrency),
 		{ 0 },
 	};
 

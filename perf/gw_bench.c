@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Gateway throughput and latency, in-process, over net_ring ports (see
+ * gw_harness.h), with the IPsec-MB ceiling measured on the same core right
+ * before every point, so that the ratio gateway / ceiling is like for like.
+ *
+ *   gw_bench [--short] [--secs S] [--json FILE] [--peers 1,1000,100000]
+ *            [--rtc-only | --split-only]
+ *
+ * A peer set above 10,000 is not torn down (see bench_peers) and ends the
+ * run: perf/run.sh runs the two modes as two processes.
+ *
+ * Modes: "rtc" (every role on lcore 0, run to completion) and, when the
+ * EAL got a second lcore, "split" (the worker alone on lcore 1; lcore 0
+ * runs RX, TX, control and the traffic generator). Cycles per packet are
+ * the cycles spent inside the gateway's own poll functions: in rtc all of
+ * them, in split the worker's (its busy polls) and, apart, lcore 0's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+
+#include "gw_harness.h"
+
+enum { BACKLOG = 256, LAT_CAP = 1 << 16, TEARDOWN_MAX = 10000 };
+
+static struct bench_opts opt = { .secs = 0.5 };
+
+static void add_drops(json_t *obj, const struct ws_gw *gw)
+{
+	struct ws_lcore_stats t;
+	json_t *d = json_object();
+
+	ws_gw_stats_sum(gw, &t);
+	for (unsigned i = 1; i < WS_NET_DROP_MAX; i++)
+		if (t.parse_drops[i] != 0)
+			json_object_set_new(d, ws_net_drop_name((enum ws_net_drop)i),
+					    json_integer((json_int_t)t.parse_drops[i]));
+	for (unsigned i = 0; i < WS_GW_DROP_MAX; i++)
+		if (t.drops[i] != 0)
+			json_object_set_new(d, ws_gw_drop_name((enum ws_gw_drop)i),
+					    json_integer((json_int_t)t.drops[i]));
+	json_object_set_new(obj, "drops", d);
+	json_object_set_new(obj, "encrypted", json_integer((json_int_t)t.encrypted));
+	json_object_set_new(obj, "decrypted", json_integer((json_int_t)t.decrypted));
+}
+
+/* Offered load: keep the RX ring at BACKLOG frames, run the gateway, drain. */
+static int run_point(struct gwh *h, enum gwh_dir dir, unsigned size, double secs,
+		     struct bench_rate *gwr, struct bench_rate *mainr)
+{
+	unsigned in_port = dir == GWH_ENCRYPT ? 1 : 0;
+	uint64_t next = 0, sent = 0, got = 0, bytes = 0;
+	uint64_t t_end, t0, c0;
+
+	/* Warm-up: caches, lookup tables, reorder state. */
+	for (unsigned i = 0; i < 64; i++) {
+		gwh_inject(h, dir, size, BENCH_BATCH, &next);
+		gwh_poll(h);
+		gwh_drain(h, dir, &bytes, NULL, NULL, 0);
+	}
+	if (gwh_split_start(h) != 0)
+		return -EIO;
+	for (unsigned i = 0; i < 1000 && h->split; i++) {   /* settle the worker */
+		gwh_poll(h);
+		gwh_drain(h, dir, &bytes, NULL, NULL, 0);
+	}
+	h->gw_cycles = 0;
+	bytes = 0;
+	t0 = rte_get_tsc_cycles();
+	c0 = h->gw_cycles;
+	t_end = t0 + (uint64_t)(secs * bench_tsc_hz());
+	while (rte_get_tsc_cycles() < t_end) {
+		if (gwh_rx_backlog(h, in_port) < BACKLOG)
+			sent += gwh_inject(h, dir, size, BENCH_BATCH, &next);
+		gwh_poll(h);
+		got += gwh_drain(h, dir, &bytes, NULL, NULL, 0);
+	}
+	/* Let what was offered come out (bounded), so packets == cycles' work. */
+	uint64_t t_flush = rte_get_tsc_cycles() + rte_get_tsc_hz() / 10;
+	while (got < sent && rte_get_tsc_cycles() < t_flush) {
+		gwh_poll(h);
+		got += gwh_drain(h, dir, &bytes, NULL, NULL, 0);
+	}
+	gwh_split_stop(h);
+	memset(gwr, 0, sizeof(*gwr));
+	gwr->packets = got;
+	gwr->bytes = bytes;
+	gwr->seconds = (double)(rte_get_tsc_cycles() - t0) / bench_tsc_hz();
+	gwr->cycles = h->split ? h->worker_busy : h->gw_cycles - c0;
+	*mainr = *gwr;
+	mainr->cycles = h->gw_cycles - c0;
+	return got > 0 ? 0 : -EIO;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static json_t *lat_json(uint64_t *lat, unsigned n, const char *load, double offered_mpps)
+{
+	double us = 1e6 / bench_tsc_hz();
+
+	if (n == 0)
+		return json_pack("{s:s, s:i}", "load", load, "samples", 0);
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	return json_pack("{s:s, s:i, s:f, s:f, s:f, s:f}", "load", load, "samples", (int)n,
+			 "p50_us", (double)lat[n / 2] * us,
+			 "p99_us", (double)lat[(uint64_t)n * 99 / 100] * us,
+			 "max_us", (double)lat[n - 1] * us, "offered_mpps", offered_mpps);
+}
+
+/*
+ * Latency from injection (RX ring enqueue) to the frame found on the TX
+ * ring: one packet at a time (low load), then paced at 80% of the rate
+ * the same point sustained (wall clock, generator included).
+ */
+static json_t *latency(struct gwh *h, enum gwh_dir dir, unsigned size, double max_mpps)
+{
+	static uint64_t lat[LAT_CAP];
+	unsigned n = 0, in_port = dir == GWH_ENCRYPT ? 1 : 0;
+	uint64_t next = 0, bytes = 0, hz = rte_get_tsc_hz();
+	uint64_t t_end = rte_get_tsc_cycles() + (uint64_t)(opt.secs * 0.5 * (double)hz);
+	json_t *arr = json_array();
+
+	while (rte_get_tsc_cycles() < t_end && n < LAT_CAP) {
+		unsigned before = n;
+
+		gwh_inject(h, dir, size, 1, &next);
+		for (unsigned spin = 0; n == before && spin < 100000; spin++) {
+			gwh_poll(h);
+			gwh_drain(h, dir, &bytes, lat, &n, LAT_CAP);
+		}
+	}
+	json_array_append_new(arr, lat_json(lat, n, "low", 0));
+
+	double rate = 0.8 * max_mpps * 1e6 / (double)hz;        /* packets per cycle */
+	uint64_t t0 = rte_get_tsc_cycles(), injected = 0;
+
+	n = 0;
+	t_end = t0 + (uint64_t)(opt.secs * (double)hz);
+	while (rte_get_tsc_cycles() < t_end) {
+		uint64_t due = (uint64_t)((double)(rte_get_tsc_cycles() - t0) * rate);
+
+		if (due > injected && gwh_rx_backlog(h, in_port) < 4 * BACKLOG)
+			injected += gwh_inject(h, dir, size, (unsigned)RTE_MIN(due - injected, 32u),
+					       &next);
+		gwh_poll(h);
+		gwh_drain(h, dir, &bytes, lat, &n, LAT_CAP);
+	}
+	for (unsigned i = 0; i < 1000; i++) {
+		gwh_poll(h);
+		gwh_drain(h, dir, &bytes, lat, &n, LAT_CAP);
+	}
+	json_array_append_new(arr, lat_json(lat, n, "80%", 0.8 * max_mpps));
+	return arr;
+}
+
+static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_aead,
+			   json_t *latency_out, bool *abandoned)
+{
+	static const char *const dn[] = { "encrypt", "decrypt" };
+	json_t *res = json_object(), *points = json_array();
+	struct gwh h;
+	int rc = gwh_create(&h, n_peers, split);
+	uint64_t t0;
+
+	if (rc != 0) {
+		fprintf(stderr, "gw_bench: gateway with %u peers: %s\n", n_peers, strerror(-rc));
+		gwh_destroy(&h);
+		json_object_set_new(res, "error", json_string(strerror(-rc)));
+		return res;
+	}
+	t0 = rte_get_tsc_cycles();
+	rc = gwh_handshake_all(&h);
+	json_object_set_new(res, "handshake_setup_s",
+			    json_real((double)(rte_get_tsc_cycles() - t0) / bench_tsc_hz()));
+	if (rc != 0) {
+		fprintf(stderr, "gw_bench: handshakes with %u peers: %s\n", n_peers,
+			strerror(-rc));
+		json_object_set_new(res, "error", json_string("handshakes failed"));
+		add_drops(res, h.gw);
+		if (n_peers > TEARDOWN_MAX)
+			*abandoned = true;      /* see the end of this function */
+		else
+			gwh_destroy(&h);
+		return res;
+	}
+	for (unsigned s = 0; s < BENCH_N_SIZES; s++) {
+		unsigned size = bench_sizes[s];
+
+		if (opt.short_mode && s != 0 && s != 5)
+			continue;
+		for (int d = 0; d < 2; d++) {
+			struct bench_rate c, g, m;
+			char sz[16];
+
+			bench_size_name(size, sz, sizeof(sz));
+			if (bench_ceiling_ws_aead(ceil_aead, size, d == 1, opt.secs / 2, &c) != 0 ||
+			    run_point(&h, (enum gwh_dir)d, size, opt.secs, &g, &m) != 0) {
+				fprintf(stderr, "gw_bench: %u peers %s %s: no packets\n", n_peers,
+					sz, dn[d]);
+				json_array_append_new(points, json_pack("{s:s, s:s, s:s}", "size",
+						      sz, "dir", dn[d], "error", "no packets"));
+				continue;
+			}
+			double ratio = bench_cpp(&g) > 0 ? bench_cpp(&c) / bench_cpp(&g) : 0;
+			json_t *pt = json_pack("{s:s, s:s, s:o, s:o, s:f}", "size", sz, "dir",
+					       dn[d], "gateway", bench_rate_json(&g), "ceiling",
+					       bench_rate_json(&c), "ratio", ratio);
+			if (split)
+				json_object_set_new(pt, "main_lcore", bench_rate_json(&m));
+			json_array_append_new(points, pt);
+			printf("%-5s %6u peers %-5s %s: gateway %7.1f cyc/pkt %6.3f Mpps %6.2f Gbps"
+			       " | ceiling %7.1f cyc/pkt | ratio %.2f | wall %.3f Mpps\n",
+			       split ? "split" : "rtc", n_peers, sz, dn[d], bench_cpp(&g),
+			       bench_mpps(&g), bench_gbps(&g), bench_cpp(&c), ratio,
+			       (double)g.packets / g.seconds / 1e6);
+			fflush(stdout);
+			if (latency_out != NULL && (size == 64 || size == 1420)) {
+				json_t *l = latency(&h, (enum gwh_dir)d, size,
+						    (double)g.packets / g.seconds / 1e6);
+				json_array_append_new(latency_out, json_pack(
+					"{s:s, s:s, s:o}", "size", sz, "dir", dn[d], "results", l));
+			}
+		}
+	}
+	json_object_set_new(res, "points", points);
+	add_drops(res, h.gw);
+	if (n_peers > TEARDOWN_MAX) {
+		/*
+		 * Removing 100,000 peers one by one takes minutes (each removal
+		 * walks the allowed-ips RIB: rte_rib_get_nxt), so a big set is
+		 * left to process exit, and must be the last gateway of the run.
+		 */
+		gwh_split_stop(&h);
+		json_object_set_new(res, "clean_shutdown", json_null());
+		json_object_set_new(res, "teardown", json_string("skipped: peer removal cost"));
+		*abandoned = true;
+		return res;
+	}
+	rc = gwh_destroy(&h);
+	json_object_set_new(res, "clean_shutdown", json_boolean(rc == 0));
+	return res;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned peers[8] = { 1, 1000, 100000 }, n_peer_sets = 3;
+	json_t *root, *modes, *lat;
+	struct ws_aead *ceil_aead;
+	bool have_split, rtc_only = false, split_only = false, abandoned = false;
+
+	for (int i = 1; i < argc;) {
+		int j = bench_opts_take(argc, argv, i, &opt);
+
+		if (j > i) {
+			i = j;
+			continue;
+		}
+		if (j == i && strcmp(argv[i], "--rtc-only") == 0) {
+			rtc_only = true;
+			i++;
+			continue;
+		}
+		if (j == i && strcmp(argv[i], "--split-only") == 0) {
+			split_only = true;
+			i++;
+			continue;
+		}
+		if (j == i && strcmp(argv[i], "--peers") == 0 && i + 1 < argc) {
+			char *s = argv[i + 1], *e;
+
+			for (n_peer_sets = 0; *s != '\0' && n_peer_sets < RTE_DIM(peers);) {
+				peers[n_peer_sets++] = (unsigned)strtoul(s, &e, 10);
+				s = *e == ',' ? e + 1 : e;
+				if (e == s && *e != '\0')
+					break;
+			}
+			i += 2;
+			continue;
+		}
+		fprintf(stderr, "usage: gw_bench [--short] [--secs S] [--json FILE] "
+			"[--peers N,N,...] [--rtc-only|--split-only]\n");
+		return 2;
+	}
+	if (opt.short_mode) {
+		opt.secs = RTE_MIN(opt.secs, 0.1);
+		if (n_peer_sets == 3 && peers[2] == 100000)
+			peers[1] = 100, n_peer_sets = 2;
+	}
+	if (bench_eal_init("gw_bench", "0-1", 2048, NULL) != 0 || ws_crypto_init() != 0) {
+		fprintf(stderr, "gw_bench: EAL or crypto init failed\n");
+		return 1;
+	}
+	have_split = rte_lcore_count() > 1 && !rtc_only;
+	ceil_aead = ws_aead_create("ipsec_mb");
+	if (ceil_aead == NULL) {
+		fprintf(stderr, "gw_bench: ipsec_mb back end unavailable\n");
+		return 1;
+	}
+	root = json_object();
+	modes = json_object();
+	lat = json_array();
+	json_object_set_new(root, "tsc_hz", json_real(bench_tsc_hz()));
+	json_object_set_new(root, "ceiling_backend", json_string("ws_aead ipsec_mb, same lcore"));
+	for (int split = split_only ? 1 : 0; split <= (int)have_split; split++) {
+		json_t *mode = json_object();
+
+		for (unsigned k = 0; k < n_peer_sets && !abandoned; k++) {
+			char key[16];
+
+			snprintf(key, sizeof(key), "%u", peers[k]);
+			json_object_set_new(mode, key, bench_peers(split, peers[k], ceil_aead,
+								   !split && k == 0 ? lat : NULL,
+								   &abandoned));
+		}
+		json_object_set_new(modes, split ? "split" : "rtc", mode);
+	}
+	if (!have_split)
+		json_object_set_new(root, "split_unavailable", json_string("one lcore only"));
+	json_object_set_new(root, "modes", modes);
+	json_object_set_new(root, "latency", lat);
+	int rc = bench_json_write(root, opt.json);
+	json_decref(root);
+	ws_aead_free(ceil_aead);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Handshakes per second per handshake/control lcore (consume initiation,
+ * create response, begin session; real X25519), and the data-path rate of
+ * an established peer while initiations flood in, with and without the
+ * gateway switching to cookie replies (DESIGN: "under load").
+ *
+ *   hs_bench [--short] [--secs S] [--json FILE]
+ *
+ * The gateway is the real one over net_ring ports (gw_harness.h). The
+ * simulated peers' own work (creating initiations) is done before the
+ * timed part; only the gateway's polls are timed.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "gw_harness.h"
+
+static struct bench_opts opt = { .secs = 1.0 };
+
+/* Handshakes/s: fresh initiations from n distinct peers, 32 in flight. */
+static json_t *hs_rate(unsigned n)
+{
+	struct gwh h;
+	struct rte_mbuf **init = calloc(n, sizeof(*init));
+	struct gwh_hs_count c = { 0 };
+	uint64_t t0;
+	int rc = init == NULL ? -ENOMEM : gwh_create(&h, n, false);
+
+	if (rc != 0) {
+		free(init);
+		return json_pack("{s:s}", "error", strerror(-rc));
+	}
+	for (unsigned i = 0; i < n && rc == 0; i++)
+		rc = gwh_initiation_frame(&h, i, &init[i]);
+	if (rc != 0) {
+		gwh_destroy(&h);
+		free(init);
+		return json_pack("{s:s}", "error", "initiations");
+	}
+	h.gw_cycles = 0;
+	t0 = rte_get_tsc_cycles();
+	unsigned next = 0;
+	uint64_t deadline = t0 + 60 * rte_get_tsc_hz();
+	while ((c.responses + c.cookies + c.other < n) && rte_get_tsc_cycles() < deadline) {
+		while (next < n && next < c.responses + c.cookies + c.other + 32)
+			gwh_inject_frame(&h, init[next++]);
+		gwh_poll(&h);
+		gwh_drain_handshakes(&h, &c);
+	}
+	double wall = (double)(rte_get_tsc_cycles() - t0) / bench_tsc_hz();
+	double busy = (double)h.gw_cycles / bench_tsc_hz();
+	json_t *r = json_pack("{s:i, s:I, s:I, s:f, s:f, s:f}", "initiations", (int)n,
+			      "responses", (json_int_t)c.responses, "cookies",
+			      (json_int_t)c.cookies, "busy_s", busy,
+			      "handshakes_per_s_per_lcore", busy > 0 ? (double)c.responses / busy : 0.0,
+			      "wall_handshakes_per_s", wall > 0 ? (double)c.responses / wall : 0.0);
+	printf("handshakes: %" PRIu64 " of %u answered, %.0f per second per lcore (busy), "
+	       "%.0f wall\n", c.responses, n, busy > 0 ? (double)c.responses / busy : 0.0,
+	       wall > 0 ? (double)c.responses / wall : 0.0);
+	for (; next < n; next++)        /* never offered (time ran out) */
+		rte_pktmbuf_free(init[next]);
+	rc = gwh_destroy(&h);
+	json_object_set_new(r, "clean_shutdown", json_boolean(rc == 0));
+	free(init);
+	return r;
+}
+
+enum flood { FLOOD_NONE, FLOOD_NO_COOKIE, FLOOD_COOKIE };
+static const char *const flood_name[] = { "none", "no_cookie", "cookie" };
+
+/* A copy of a pre-built initiation frame (a replay costs the gateway its DH too). */
+static struct rte_mbuf *copy_frame(struct gwh *h, const struct rte_mbuf *src)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(h->gw->pool);
+	char *d;
+
+	if (m == NULL)
+		return NULL;
+	d = rte_pktmbuf_append(m, rte_pktmbuf_data_len(src));
+	memcpy(d, rte_pktmbuf_mtod(src, const void *), rte_pktmbuf_data_len(src));
+	return m;
+}
+
+static json_t *flood_run(struct gwh *h, enum flood f, struct rte_mbuf **pool, unsigned n_pool,
+			 unsigned size)
+{
+	struct ws_lcore_stats s0, s1;
+	struct gwh_hs_count c = { 0 };
+	uint64_t next = 0, got = 0, bytes = 0, injected_hs = 0, k = 0, max_depth = 0;
+	uint64_t t0 = rte_get_tsc_cycles(), t_end = t0 + (uint64_t)(opt.secs * bench_tsc_hz());
+
+	ws_gw_stats_sum(h->gw, &s0);
+	if (gwh_split_start(h) != 0)
+		return json_pack("{s:s}", "error", "launch");
+	while (rte_get_tsc_cycles() < t_end) {
+		/*
+		 * Data and initiations share the tunnel port's RX ring, as on a
+		 * NIC queue: data is offered while the ring holds < 1024 frames,
+		 * initiations at a low (1 per loop) or a high (32 per loop) rate.
+		 */
+		if (gwh_rx_backlog(h, 0) < 1024)
+			gwh_inject(h, GWH_DECRYPT, size, BENCH_BATCH, &next);
+		unsigned want = 0;
+
+		if (f == FLOOD_NO_COOKIE)
+			want = 1;
+		else if (f == FLOOD_COOKIE && gwh_rx_backlog(h, 0) < 3000)
+			want = 32;
+		for (unsigned i = 0; i < want; i++) {
+			struct rte_mbuf *m = copy_frame(h, pool[k++ % n_pool]);
+
+			if (m == NULL)
+				break;
+			gwh_inject_frame(h, m);
+			injected_hs++;
+		}
+		gwh_poll(h);
+		got += gwh_drain(h, GWH_DECRYPT, &bytes, NULL, NULL, 0);
+		gwh_drain_handshakes(h, &c);
+		max_depth = RTE_MAX(max_depth, (uint64_t)rte_ring_count(h->gw->hs_in));
+	}
+	gwh_split_stop(h);
+	double wall = (double)(rte_get_tsc_cycles() - t0) / bench_tsc_hz();
+	ws_gw_stats_sum(h->gw, &s1);
+	for (unsigned i = 0; i < 2000; i++) {   /* empty the queues before the next run */
+		gwh_poll(h);
+		gwh_drain_all(h);
+	}
+	json_t *r = json_pack("{s:s, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "flood", flood_name[f],
+			      "data_mpps", (double)got / wall / 1e6,
+			      "data_gbps", (double)bytes * 8 / wall / 1e9,
+			      "initiations_offered", (json_int_t)injected_hs,
+			      "handshakes_in", (json_int_t)(s1.handshakes_in - s0.handshakes_in),
+			      "cookies_sent", (json_int_t)(s1.cookies_sent - s0.cookies_sent),
+			      "responses_out", (json_int_t)c.responses,
+			      "max_hs_queue_depth", (json_int_t)max_depth);
+	printf("flood %-9s size %u: data %.3f Mpps, %" PRIu64 " initiations offered, "
+	       "%" PRIu64 " handshakes, %" PRIu64 " cookies\n", flood_name[f], size,
+	       (double)got / wall / 1e6, injected_hs, s1.handshakes_in - s0.handshakes_in,
+	       s1.cookies_sent - s0.cookies_sent);
+	return r;
+}
+
+static json_t *flood_bench(bool split, unsigned size)
+{
+	enum { FLOODERS = 256 };
+	struct rte_mbuf *pool[FLOODERS];
+	struct gwh h;
+	json_t *runs = json_array();
+	int rc = gwh_create(&h, 1 + FLOODERS, split);
+
+	if (rc == 0)
+		rc = gwh_handshake_all(&h);
+	for (unsigned i = 0; i < FLOODERS && rc == 0; i++)
+		rc = gwh_initiation_frame(&h, 1 + i, &pool[i]);
+	if (rc != 0) {
+		gwh_destroy(&h);
+		json_decref(runs);
+		return json_pack("{s:s}", "error", strerror(-rc));
+	}
+	/* The established peer is peer 0; only it sends data (n_peers 1 view). */
+	unsigned all = h.n_peers;
+	h.n_peers = 1;
+	double base = 0;
+	for (int f = FLOOD_NONE; f <= FLOOD_COOKIE; f++) {
+		json_t *r = flood_run(&h, (enum flood)f, pool, FLOODERS, size);
+		double mpps = json_real_value(json_object_get(r, "data_mpps"));
+
+		if (f == FLOOD_NONE)
+			base = mpps;
+		json_object_set_new(r, "ratio_to_no_flood", json_real(base > 0 ? mpps / base : 0));
+		json_array_append_new(runs, r);
+	}
+	h.n_peers = all;
+	for (unsigned i = 0; i < FLOODERS; i++)
+		rte_pktmbuf_free(pool[i]);
+	rc = gwh_destroy(&h);
+	return json_pack("{s:s, s:i, s:o, s:b}", "mode", split ? "split" : "rtc", "size",
+			 (int)size, "runs", runs, "clean_shutdown", rc == 0);
+}
+
+int main(int argc, char **argv)
+{
+	json_t *root, *floods;
+
+	for (int i = 1; i < argc;) {
+		int j = bench_opts_take(argc, argv, i, &opt);
+
+		if (j <= i) {
+			fprintf(stderr, "usage: hs_bench [--short] [--secs S] [--json FILE]\n");
+			return 2;
+		}
+		i = j;
+	}
+	if (opt.short_mode)
+		opt.secs = RTE_MIN(opt.secs, 0.2);
+	if (bench_eal_init("hs_bench", "0-1", 1024, NULL) != 0 || ws_crypto_init() != 0) {
+		fprintf(stderr, "hs_bench: EAL or crypto init failed\n");
+		return 1;
+	}
+	root = json_object();
+	floods = json_array();
+	json_object_set_new(root, "tsc_hz", json_real(bench_tsc_hz()));
+	json_object_set_new(root, "handshakes", hs_rate(opt.short_mode ? 64 : 2000));
+	for (int split = 0; split <= (rte_lcore_count() > 1); split++)
+		json_array_append_new(floods, flood_bench(split, 1420));
+	json_object_set_new(root, "flood", floods);
+	int rc = bench_json_write(root, opt.json);
+	json_decref(root);
+	rte_eal_cleanup();
+	return rc == 0 ? 0 : 1;
+}

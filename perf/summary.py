@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Markdown tables from a perf/run.sh results file (docs/performance.md).
+
+   summary.py perf/results/latest.json
+"""
+import json
+import sys
+
+
+def f(x, fmt="{:.2f}"):
+    return fmt.format(x) if isinstance(x, (int, float)) else "-"
+
+
+def main():
+    doc = json.load(open(sys.argv[1]))
+    print(f"Run {doc.get('timestamp')} ({doc.get('mode')}), {doc.get('cpu')}, "
+          f"{doc.get('ncpu')} CPUs.\n")
+
+    cc = doc.get("crypto_ceiling", {}).get("implementations", {})
+    if cc:
+        print("### Crypto ceiling (one core, Mpps; cycles/packet in brackets)\n")
+        sizes = []
+        for rows in cc.values():
+            for r in rows:
+                if r["size"] not in sizes:
+                    sizes.append(r["size"])
+        print("| implementation | dir | " + " | ".join(sizes) + " |")
+        print("|---|---|" + "---|" * len(sizes))
+        for name, rows in cc.items():
+            for d in ("encrypt", "decrypt"):
+                cells = []
+                for s in sizes:
+                    r = next((r for r in rows if r["size"] == s and r["dir"] == d), None)
+                    cells.append(f"{r['mpps']:.2f} ({r['cycles_per_packet']:.0f})" if r else "-")
+                print(f"| {name} | {d} | " + " | ".join(cells) + " |")
+        miss = doc["crypto_ceiling"].get("unavailable", {})
+        if miss:
+            print("\nUnavailable: " + "; ".join(f"{k}: {v}" for k, v in miss.items()))
+        print()
+
+    gw = doc.get("gw_bench", {}).get("modes", {})
+    for mode, per in gw.items():
+        print(f"### Gateway, mode `{mode}` (per worker core; ratio = gateway / ceiling, same run)\n")
+        print("| peers | size | dir | gateway cyc/pkt | Mpps | Gbps | ceiling cyc/pkt | ratio |")
+        print("|---|---|---|---|---|---|---|---|")
+        for peers in sorted(per, key=int):
+            res = per[peers]
+            if "points" not in res:
+                print(f"| {peers} | - | - | {res.get('error', 'no result')} | | | | |")
+                continue
+            for p in res["points"]:
+                g, c = p.get("gateway", {}), p.get("ceiling", {})
+                print(f"| {peers} | {p['size']} | {p['dir']} | {f(g.get('cycles_per_packet'), '{:.0f}')}"
+                      f" | {f(g.get('mpps'))} | {f(g.get('gbps'))} | "
+                      f"{f(c.get('cycles_per_packet'), '{:.0f}')} | {f(p.get('ratio'))} |")
+        print()
+        setup = {k: v.get("handshake_setup_s") for k, v in per.items()}
+        print("Handshake set-up (s): " + ", ".join(f"{k} peers {f(v, '{:.1f}')}"
+                                                  for k, v in setup.items()) + "\n")
+
+    lat = doc.get("gw_bench", {}).get("latency", [])
+    if lat:
+        print("### Added latency, mode `rtc`, 1 peer (microseconds)\n")
+        print("| size | dir | load | p50 | p99 | samples |")
+        print("|---|---|---|---|---|---|")
+        for e in lat:
+            for r in e["results"]:
+                print(f"| {e['size']} | {e['dir']} | {r['load']} | {f(r.get('p50_us'))} | "
+                      f"{f(r.get('p99_us'))} | {r.get('samples')} |")
+        print()
+
+    hs = doc.get("hs_bench", {})
+    if hs:
+        h = hs.get("handshakes", {})
+        print("### Handshakes and floods\n")
+        print(f"Handshakes: {h.get('responses')} of {h.get('initiations')} answered, "
+              f"{f(h.get('handshakes_per_s_per_lcore'), '{:.0f}')} per second per lcore "
+              f"(busy time), {f(h.get('wall_handshakes_per_s'), '{:.0f}')} wall.\n")
+        print("| mode | flood | data Mpps | vs no flood | initiations offered | handshakes | cookies |")
+        print("|---|---|---|---|---|---|---|")
+        for fl in hs.get("flood", []):
+            for r in fl.get("runs", []):
+                print(f"| {fl.get('mode')} | {r['flood']} | {f(r['data_mpps'], '{:.3f}')} | "
+                      f"{f(r.get('ratio_to_no_flood'))} | {r['initiations_offered']} | "
+                      f"{r['handshakes_in']} | {r['cookies_sent']} |")
+        print()
+
+    wc = doc.get("wg_compare", {}).get("results", {})
+    if wc:
+        print("### wirespeed vs wireguard-go, veth topology, iperf3 host -> peer\n")
+        print("| traffic | gateway | Mbit/s | CPU s | packets | CPU us/packet |")
+        print("|---|---|---|---|---|---|")
+        for kind, r in wc.items():
+            for name in ("wirespeed", "wireguard-go"):
+                x = r.get(name)
+                if x:
+                    print(f"| {kind} | {name} | {f(x['mbit_per_s'], '{:.0f}')} | "
+                          f"{f(x['cpu_s'])} | {x['packets']} | "
+                          f"{f(x.get('cpu_us_per_packet'))} |")
+        for kind, r in wc.items():
+            print(f"\n{kind}: throughput ratio wirespeed/wireguard-go "
+                  f"{f(r.get('throughput_ratio'))}, CPU per packet wireguard-go/wirespeed "
+                  f"{f(r.get('cpu_per_packet_ratio_wg_go_over_wirespeed'))}, throughput per "
+                  f"CPU-second ratio {f(r.get('throughput_per_cpu_ratio'))}")
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
