@@ -6,6 +6,8 @@
 #   scripts/test.sh                      everything
 #   WS_SKIP_ASAN=1 scripts/test.sh       skip the sanitizer pass
 #   WS_SKIP_INTEGRATION=1 scripts/test.sh  skip the namespace scenarios
+#   WS_SKIP_FUZZ=1 scripts/test.sh       skip the short libFuzzer pass
+#   WS_SKIP_PERF=1 scripts/test.sh       skip the short benchmark pass
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -65,6 +67,31 @@ if [ "${WS_SKIP_ASAN:-0}" != 1 ]; then
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	export LSAN_OPTIONS=suppressions=$top/tests/unit/lsan.supp:print_suppressions=0
 	run_meson_tests build-asan "unit (asan)" unit
+	if [ "${WS_SKIP_INTEGRATION:-0}" != 1 ] && [ "$(id -u)" -eq 0 ]; then
+		echo "== integration tests against the ASan + UBSan gateway =="
+		run_meson_tests build-asan "integration (asan)" integration
+	fi
+fi
+
+# One-off steps that pass or fail as a whole count as one test each.
+run_step() {
+	local label=$1; shift
+	echo "== $label =="
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures+=("$label")
+	fi
+}
+
+if [ "${WS_SKIP_FUZZ:-0}" != 1 ]; then
+	run_step "fuzz: every harness 20 s (libFuzzer, ASan + UBSan)" \
+		env FUZZ_JOBS=2 bash scripts/fuzz.sh 20
+fi
+if [ "${WS_SKIP_PERF:-0}" != 1 ]; then
+	run_step "perf suite (short: runs and writes its JSON)" \
+		bash perf/run.sh --short --build build
 fi
 
 echo
