@@ -251,8 +251,8 @@ struct ws_gw_port {
 	struct ws_net_port net;         /* role, addresses, MAC, listen port */
 	const struct ws_config_port *cfg;
 	/* Routes out of this port (tx.c ws_dp_route); NULL until ports start. */
-	struct rte_lpm *rt4;
-	struct rte_lpm6 *rt6;
+	struct rte_rib *rt4;
+	struct rte_rib6 *rt6;
 	int32_t rt4_miss, rt6_miss;     /* next-hop code when the LPM misses */
 };
 

@@ -32,8 +32,8 @@
 #include <rte_byteorder.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
-#include <rte_lpm.h>
-#include <rte_lpm6.h>
+#include <rte_rib.h>
+#include <rte_rib6.h>
 #include <rte_per_lcore.h>
 
 #include "dp_priv.h"
@@ -62,12 +62,12 @@ static const struct rte_ether_addr zero_mac;
 
 /*
  * Routes. At start each port's on-link prefixes, config routes and
- * default gateways become one rte_lpm and one rte_lpm6 (not rte_fib: see
- * lib/wg/allowedips.c), so a packet's next hop is one lookup instead of
- * a scan of the config. Next-hop codes: WS_RT_ONLINK (dst itself),
+ * default gateways become one rte_rib and one rte_rib6 trie (not rte_fib:
+ * see lib/wg/allowedips.c), so a packet's next hop is one lookup instead
+ * of a scan of the config. Next-hop codes: WS_RT_ONLINK (dst itself),
  * WS_RT_GATEWAY (the port's gateway), WS_RT_ROUTE + i (config route i).
- * rte_lpm{,6} take depths from 1: what a miss means (a /0 route, the
- * gateway, or nothing) is worked out at build time.
+ * What a miss means (a /0 route, the gateway, or nothing) is worked out
+ * at build time.
  */
 enum { WS_RT_NONE = -1, WS_RT_ONLINK = 0, WS_RT_GATEWAY = 1, WS_RT_ROUTE = 2 };
 
@@ -95,20 +95,28 @@ static int32_t rt_resolve(const struct ws_config_port *pc, int family, int32_t c
 	return 0;
 }
 
-/* The longest-match code for dst on port, from the port's tables. */
+/*
+ * The longest-match code for dst on port, from the port's tables: rte_rib
+ * tries, not rte_lpm, whose fixed 64 MiB first level per family and port
+ * is far more than a few static routes are worth.
+ */
 static int32_t rt_lookup(const struct ws_gw_port *gp, const struct ws_endpoint *dst)
 {
-	uint32_t hop;
+	uint64_t hop;
 
 	if (dst->family == WS_AF_INET) {
+		struct rte_rib_node *n;
 		uint32_t a;
 
 		memcpy(&a, dst->addr, 4);
-		if (rte_lpm_lookup(gp->rt4, rte_be_to_cpu_32(a), &hop) == 0)
+		n = rte_rib_lookup(gp->rt4, rte_be_to_cpu_32(a));
+		if (n != NULL && rte_rib_get_nh(n, &hop) == 0)
 			return (int32_t)hop;
 		return gp->rt4_miss;
 	}
-	if (rte_lpm6_lookup(gp->rt6, dst->addr, &hop) == 0)
+	struct rte_rib6_node *n6 = rte_rib6_lookup(gp->rt6, dst->addr);
+
+	if (n6 != NULL && rte_rib6_get_nh(n6, &hop) == 0)
 		return (int32_t)hop;
 	return gp->rt6_miss;
 }
@@ -170,10 +178,20 @@ static int rt_add(struct ws_gw_port *gp, const struct ws_prefix *px, int32_t cod
 		return 0;
 	}
 	if (px->family == WS_AF_INET) {
+		struct rte_rib_node *n;
+
 		memcpy(&a, px->addr, 4);
-		return rte_lpm_add(gp->rt4, rte_be_to_cpu_32(a), px->len, (uint32_t)code);
+		a = rte_be_to_cpu_32(a);
+		n = rte_rib_lookup_exact(gp->rt4, a, px->len);
+		if (n == NULL)
+			n = rte_rib_insert(gp->rt4, a, px->len);
+		return n == NULL ? -rte_errno : rte_rib_set_nh(n, (uint64_t)code);
 	}
-	return rte_lpm6_add(gp->rt6, px->addr, px->len, (uint32_t)code);
+	struct rte_rib6_node *n6 = rte_rib6_lookup_exact(gp->rt6, px->addr, px->len);
+
+	if (n6 == NULL)
+		n6 = rte_rib6_insert(gp->rt6, px->addr, px->len);
+	return n6 == NULL ? -rte_errno : rte_rib6_set_nh(n6, (uint64_t)code);
 }
 
 /* An on-link prefix of pc covers all of px: the scan would never pick px's route. */
@@ -195,16 +213,16 @@ static int rt_build_port(struct ws_gw *gw, unsigned port)
 	const struct ws_config_port *pc = gp->cfg;
 	const struct ws_config *cfg = gw->cfg;
 	uint32_t rules = pc->n_addrs + cfg->n_routes + 1;
-	char name[RTE_LPM_NAMESIZE];
+	char name[32];
 	int rc = 0;
 
-	struct rte_lpm_config c4 = { .max_rules = rules, .number_tbl8s = rules };
-	struct rte_lpm6_config c6 = { .max_rules = rules, .number_tbl8s = rules * 13 };
+	struct rte_rib_conf c4 = { .ext_sz = 0, .max_nodes = (int)(2 * rules) };
+	struct rte_rib6_conf c6 = { .ext_sz = 0, .max_nodes = (int)(2 * rules) };
 
 	snprintf(name, sizeof(name), "wsrt4_%u_%u", (unsigned)getpid() % 10000, port);
-	gp->rt4 = rte_lpm_create(name, (int)rte_socket_id(), &c4);
+	gp->rt4 = rte_rib_create(name, (int)rte_socket_id(), &c4);
 	snprintf(name, sizeof(name), "wsrt6_%u_%u", (unsigned)getpid() % 10000, port);
-	gp->rt6 = rte_lpm6_create(name, (int)rte_socket_id(), &c6);
+	gp->rt6 = rte_rib6_create(name, (int)rte_socket_id(), &c6);
 	if (gp->rt4 == NULL || gp->rt6 == NULL)
 		return -rte_errno;
 	gp->rt4_miss = pc->gateway4.family == WS_AF_INET ? WS_RT_GATEWAY : WS_RT_NONE;
@@ -226,8 +244,8 @@ static int rt_build_port(struct ws_gw *gw, unsigned port)
 void ws_dp_routes_free(struct ws_gw *gw)
 {
 	for (unsigned i = 0; i < gw->n_ports && i < WS_MAX_PORTS; i++) {
-		rte_lpm_free(gw->ports[i].rt4);
-		rte_lpm6_free(gw->ports[i].rt6);
+		rte_rib_free(gw->ports[i].rt4);
+		rte_rib6_free(gw->ports[i].rt6);
 		gw->ports[i].rt4 = NULL;
 		gw->ports[i].rt6 = NULL;
 	}
