@@ -474,7 +474,11 @@ static char *handle(const char *req, int *ret)
 	*ret = ws_uapi_handle(&fake_ops, req, strlen(req), &reply, &n);
 	if (reply == NULL)
 		return NULL;
-	copy = strndup(reply, n);
+	/* The reply is n bytes, not a C string: copy exactly those. */
+	copy = malloc(n + 1);
+	CU_ASSERT_FATAL(copy != NULL);
+	memcpy(copy, reply, n);
+	copy[n] = '\0';
 	CU_ASSERT_EQUAL(strlen(copy), n);
 	free(reply);
 	return copy;
