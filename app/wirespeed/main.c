@@ -11,12 +11,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+#include <sys/prctl.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_mempool.h>
 
 #include "args.h"
 #include "gateway.h"
+#include "secmem.h"
 
 /* Static: too big for a stack, and the signal handler reaches it. */
 static struct ws_gw gw;
@@ -28,6 +33,12 @@ static void on_signal(int sig)
 	__atomic_store_n(&gw.stop, true, __ATOMIC_RELEASE);
 }
 
+static void mempool_line(struct rte_mempool *mp, void *arg)
+{
+	printf("%smempool %s in_use %u size %u\n", (const char *)arg, mp->name,
+	       rte_mempool_in_use_count(mp), mp->size);
+}
+
 static void *stats_thread(void *arg)
 {
 	unsigned interval = *(unsigned *)arg, i;
@@ -35,8 +46,12 @@ static void *stats_thread(void *arg)
 	while (!__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE)) {
 		for (i = 0; i < interval * 10 && !__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE); i++)
 			usleep(100 * 1000);
-		if (!__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE))
+		if (!__atomic_load_n(&gw.stop, __ATOMIC_ACQUIRE)) {
 			ws_gw_stats_print(&gw, stdout, "stats: ");
+			/* Objects out of each pool, lcore caches counted as out. */
+			rte_mempool_walk(mempool_line, (void *)"stats: ");
+			fflush(stdout);
+		}
 	}
 	return NULL;
 }
@@ -151,6 +166,14 @@ int main(int argc, char **argv)
 		printf("wirespeed %s\n", WS_VERSION);
 		return 0;
 	}
+	/*
+	 * Before anything holds a key: not dumpable (a core file would carry
+	 * the private key; security.core_dumps turns it back on), and JSON
+	 * text (the config, JSON-RPC requests with keys) wiped when freed.
+	 */
+	if (ws_secmem_no_dump(warn, sizeof(warn)) != 0)
+		fprintf(stderr, "wirespeed: warning: %s\n", warn);
+	json_set_alloc_funcs(ws_secmem_malloc, ws_secmem_free);
 	if (ws_crypto_init() != 0) {
 		fprintf(stderr, "wirespeed: crypto library initialisation failed\n");
 		return 1;
@@ -162,6 +185,11 @@ int main(int argc, char **argv)
 	}
 	if (ws_config_check_file_mode(args.config, warn, sizeof(warn)) == 1)
 		fprintf(stderr, "wirespeed: warning: %s\n", warn);
+	if (cfg.security.core_dumps) {
+		prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+		fprintf(stderr, "wirespeed: warning: security.core_dumps is on: a core dump "
+			"holds the private and preshared keys\n");
+	}
 	if (check_crypto() != 0)
 		goto out_cfg;
 	if (args.n_eal == 0 && cfg.n_eal == 0) {
@@ -199,6 +227,13 @@ int main(int argc, char **argv)
 		__atomic_store_n(&gw.stop, true, __ATOMIC_RELEASE);
 		ws_gw_stop(&gw);
 		goto out_eal;
+	}
+	/* After start-up: the DPDK heap holding the peers and sessions is mapped. */
+	if (cfg.security.lock_memory) {
+		if (ws_secmem_lock(warn, sizeof(warn)) != 0)
+			fprintf(stderr, "wirespeed: warning: %s\n", warn);
+		else
+			fprintf(stderr, "wirespeed: memory locked (mlockall)\n");
 	}
 	if (args.stats_interval > 0 &&
 	    rte_ctrl_thread_create(&stats_tid, "ws-stats", NULL, stats_thread,

@@ -12,6 +12,7 @@
 
 #include <rte_rwlock.h>
 
+#include "control_priv.h"
 #include "mgmt_priv.h"
 #include "ws_crypto.h"
 
@@ -76,8 +77,14 @@ static int snapshot(struct ws_gw *gw, struct ws_mgmt_req *r, struct ws_gw_peer *
 static void set_keepalive(struct ws_gw *gw, struct ws_gw_peer *p, uint16_t secs, uint64_t now)
 {
 	p->persistent_keepalive = secs;
+	/*
+	 * Turned on: a keepalive now, as the kernel does (or a handshake
+	 * first when there is no session); its traversal arms the timer.
+	 */
 	if (ws_timers_set_persistent_keepalive(&p->timers, secs, now) & WS_TIMERS_SEND_KEEPALIVE)
-		ws_gw_peer_event(gw, p, WS_EV_WANT_HANDSHAKE, now);
+		ws_ctl_flush_staged(gw, p, true, now);
+	/* Control's timer wheel moves a peer only when told: the new deadline may be earlier. */
+	ws_ctl_timer_arm(gw, p, now);
 }
 
 /* Replaces (or extends) the peer's allowed-ips with the request's. */

@@ -152,11 +152,35 @@ static int parse_management(struct ws_cfg_ctx *c, const json_t *root, struct ws_
 	return ret;
 }
 
+static int parse_security(struct ws_cfg_ctx *c, const json_t *root, struct ws_config *cfg)
+{
+	static const char *const keys[] = { "lock_memory", "core_dumps", NULL };
+	struct ws_config_security *sec = &cfg->security;
+	const json_t *obj = json_object_get(root, "security");
+	size_t mark;
+	int ret;
+
+	sec->lock_memory = false;
+	sec->core_dumps = false;
+	if (obj == NULL)
+		return 0;
+	mark = ws_cfg_push_key(c, "security");
+	ret = ws_cfg_want_object(c, obj);
+	if (ret == 0)
+		ret = ws_cfg_check_keys(c, obj, keys);
+	if (ret == 0)
+		ret = ws_cfg_opt_bool(c, obj, "lock_memory", &sec->lock_memory);
+	if (ret == 0)
+		ret = ws_cfg_opt_bool(c, obj, "core_dumps", &sec->core_dumps);
+	ws_cfg_pop(c, mark);
+	return ret;
+}
+
 static int parse_root(struct ws_cfg_ctx *c, const json_t *root, struct ws_config *cfg)
 {
 	static const char *const keys[] = {
 		"name", "eal", "crypto", "ports", "routes", "neighbors", "lcores",
-		"interface", "peers", "management", NULL
+		"interface", "peers", "management", "security", NULL
 	};
 	int ret;
 
@@ -185,6 +209,8 @@ static int parse_root(struct ws_cfg_ctx *c, const json_t *root, struct ws_config
 		ret = ws_cfg_parse_peers(c, root, cfg);
 	if (ret == 0)
 		ret = parse_management(c, root, cfg);
+	if (ret == 0)
+		ret = parse_security(c, root, cfg);
 	return ret;
 }
 

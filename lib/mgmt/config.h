@@ -116,6 +116,12 @@ struct ws_config_management {
 	bool telemetry;
 };
 
+/* Keeping the keys out of swap and core dumps (docs/security.md). */
+struct ws_config_security {
+	bool lock_memory;               /* mlockall: keys never reach swap */
+	bool core_dumps;                /* false: the process is not dumpable */
+};
+
 struct ws_config {
 	char name[WS_CONFIG_NAME_MAX];
 	char **eal;                     /* n_eal strings, then NULL */
@@ -132,6 +138,7 @@ struct ws_config {
 	struct ws_config_peer *peers;
 	unsigned n_peers;
 	struct ws_config_management management;
+	struct ws_config_security security;
 };
 
 /*

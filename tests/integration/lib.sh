@@ -162,7 +162,7 @@ ws_gw_config() {
 	(umask 077; cat >"$file" <<EOF
 {
   "name": "wsgw$WS_ID",
-  "eal": ["-l", "${WS_LCORES:-0-1}", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+  "eal": ["-l", "${WS_LCORES:-0-1}", "--no-huge", "-m", "${WS_EAL_MEM:-512}", "--no-pci", "--no-shconf",
           "--file-prefix", "ws$WS_ID", "--log-level", "wirespeed.*:${WS_LOG_LEVEL:-info}",
           "--vdev", "net_af_packet0,iface=wan0", "--vdev", "net_af_packet1,iface=lan0"],
   "crypto": "${WS_CRYPTO:-ipsec_mb}",
@@ -248,6 +248,14 @@ ws_gw_sanitizer_check() {
 			"$WS_TMP/gw.log" | head -60 | sed 's/^/  gw| /'
 		WS_FAILS=$((WS_FAILS + 1))
 	fi
+	# Every run: no private or preshared key of this run ($WS_TMP/*.key)
+	# in the gateway's output (docs/security.md).
+	local keys
+	keys=$(find "$WS_TMP" -maxdepth 1 -name '*.key' -type f -size +0 | tr '\n' ' ')
+	if [ -n "$keys" ] && ! ws_no_secrets "$keys" "$WS_TMP/gw.log" >/dev/null; then
+		ws_log "FAIL: a private or preshared key is in the gateway's output"
+		WS_FAILS=$((WS_FAILS + 1))
+	fi
 }
 
 # ws_gw_final WHAT NAME KEY: a value from the gateway's final counters, e.g.
@@ -302,6 +310,32 @@ ws_near() {
 # ws_le A B: A <= B (counters past 2^53 are not a concern here).
 ws_le() {
 	awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'
+}
+
+# ws_no_secrets KEYFILES FILES...: succeeds when no key of KEYFILES (a
+# space-separated list of files of base64 keys, one a line, as wg genkey
+# and wg genpsk write them) appears in any of FILES, in base64 or in hex
+# (the UAPI spelling); names the files that hold one. Use:
+#   ws_check "no key in the log" ws_no_secrets "$WS_TMP/gw.key" "$WS_TMP/gw.log"
+ws_no_secrets() {
+	local keys=$1 pat=$WS_TMP/.secret-patterns; shift
+	# 20 base64 characters (120 bits) identify a key; hex as UAPI spells it.
+	# shellcheck disable=SC2086
+	python3 -c '
+import base64, binascii, sys
+for f in sys.argv[1:]:
+    for k in open(f).read().split():
+        print(k[:20])
+        try:
+            print(binascii.hexlify(base64.b64decode(k, validate=True)).decode())
+        except (binascii.Error, ValueError):
+            pass' $keys >"$pat"
+	[ -s "$pat" ] || { ws_log "ws_no_secrets: no keys in $keys"; return 1; }
+	if grep -lF -f "$pat" "$@" 2>/dev/null; then
+		ws_log "a key of $keys is in the file(s) above"
+		return 1
+	fi
+	return 0
 }
 
 # Test bookkeeping: ws_check DESCRIPTION COMMAND...

@@ -7,7 +7,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 tests=("test_traffic.sh 4" "test_traffic.sh 6" "test_handshake.sh" "test_peers.sh"
        "test_roaming.sh" "test_restart.sh" "test_config_example.sh" "test_lcores.sh"
        "test_mgmt_rpc.sh" "test_mgmt_wg.sh" "test_mgmt_live.sh" "test_mgmt_ctl.sh"
-       "test_mgmt_scale.sh")
+       "test_mgmt_scale.sh" "test_flood.sh" "test_garbage.sh" "test_replay.sh"
+       "test_faults.sh" "test_soak.sh")
 [ $# -gt 0 ] && tests=("$@")
 passed=0 failed=0 skipped=0 failures=()
 for t in "${tests[@]}"; do

@@ -81,8 +81,16 @@ ws_check "wg showconf: private key, port, peer section" bash -c "
 ws_check "wg syncconf with showconf's output (no change)" wg syncconf "$GW" "$WS_TMP/showconf.txt"
 ws_check "traffic unaffected by syncconf" ws_ping "$WS_NS_HOST" 10.2.0.2 3
 
-ws_check "wg set: persistent keepalive" wg set "$GW" peer "$PEER_PUB" persistent-keepalive 7
-ws_check "wg show: keepalive 7" bash -c "wg show $GW persistent-keepalive | grep -q '	7$'"
+tx_of() { wg show "$GW" transfer | awk '{ print $3 }'; }
+sleep 1
+tx0=$(tx_of)
+ws_check "wg set: persistent keepalive, live" wg set "$GW" peer "$PEER_PUB" persistent-keepalive 1
+ws_check "wg show: keepalive 1" bash -c "wg show $GW persistent-keepalive | grep -q '	1$'"
+sleep 3.5
+tx1=$(tx_of)
+ws_log "sent to the peer in 3.5 quiet seconds with keepalive 1: $((tx1 - tx0)) bytes"
+ws_check "keepalives flow at once (>= 2 x 32 bytes)" [ "$((tx1 - tx0))" -ge 64 ]
+ws_check "wg set: keepalive off" wg set "$GW" peer "$PEER_PUB" persistent-keepalive off
 ws_check "wg set: allowed ips changed" wg set "$GW" peer "$PEER_PUB" allowed-ips 10.2.0.0/24
 ws_check "wg show: allowed ips now v4 only" \
 	bash -c "[ \"\$(wg show $GW allowed-ips | cut -f2)\" = 10.2.0.0/24 ]"

@@ -11,12 +11,18 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "test_common.h"
 #include "addr.h"
 #include "config.h"
+#include "secmem.h"
 #include "ws_crypto.h"
 
 /* Generated with wg genkey / wg pubkey / wg genpsk. */
@@ -938,6 +944,93 @@ static void test_addr_endpoint_mac(void)
 		CU_ASSERT(ws_mac_parse(mac, badmac[i], NULL) == -EINVAL);
 }
 
+/* Runs fn in a child (it changes process-wide state); true when it returned 0. */
+static bool in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	       WEXITSTATUS(status) == 0;
+}
+
+static int child_no_dump(void)
+{
+	char warn[256];
+
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 1)
+		return 2;
+	return ws_secmem_no_dump(warn, sizeof(warn)) == 0 &&
+	       prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 0 ? 0 : 1;
+}
+
+/* gcc says __SANITIZE_ADDRESS__, clang __has_feature(address_sanitizer). */
+#if defined(__SANITIZE_ADDRESS__)
+#define WS_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define WS_TEST_ASAN 1
+#endif
+#endif
+
+#ifndef WS_TEST_ASAN
+/* With no room to lock (not root), it warns and says why; as root it locks. */
+static int child_lock(void)
+{
+	struct rlimit rl = { 0, 0 };
+	char warn[512] = "", line[256];
+	unsigned long locked = 0;
+	FILE *f;
+	int ret;
+
+	if (geteuid() != 0 && setrlimit(RLIMIT_MEMLOCK, &rl) != 0)
+		return 2;
+	ret = ws_secmem_lock(warn, sizeof(warn));
+	if (geteuid() != 0)
+		return ret == 1 && strstr(warn, "RLIMIT_MEMLOCK 0 bytes") != NULL ? 0 : 1;
+	f = fopen("/proc/self/status", "r");
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		sscanf(line, "VmLck: %lu", &locked);
+	if (f != NULL)
+		fclose(f);
+	return ret == 0 && locked > 0 ? 0 : 1;
+}
+#endif
+
+/* The "security" section, and the process hardening it drives (secmem). */
+static void test_security(void)
+{
+	struct ws_config cfg;
+
+	CU_ASSERT_FATAL(load(&cfg, build(NULL, NULL, NULL)) == 0);
+	CU_ASSERT(!cfg.security.lock_memory && !cfg.security.core_dumps);
+	ws_config_free(&cfg);
+	CU_ASSERT_FATAL(load(&cfg, build(NULL, NULL, ", \"security\": {\"lock_memory\": true,"
+					 " \"core_dumps\": true}")) == 0);
+	CU_ASSERT(cfg.security.lock_memory && cfg.security.core_dumps);
+	ws_config_free(&cfg);
+	CU_ASSERT(load(&cfg, build(NULL, NULL, ", \"security\": {\"lock_memory\": 1}")) ==
+		  -EINVAL);
+	CU_ASSERT(strstr(err, "security.lock_memory") != NULL);
+	CU_ASSERT(load(&cfg, build(NULL, NULL, ", \"security\": {\"coredumps\": false}")) ==
+		  -EINVAL);
+	CU_ASSERT(strstr(err, "security.coredumps: unknown key") != NULL);
+	CU_ASSERT(load(&cfg, build(NULL, NULL, ", \"security\": []")) == -EINVAL);
+
+	CU_ASSERT(in_child(child_no_dump));
+#ifndef WS_TEST_ASAN
+	/* Not under ASan: locking its terabytes of shadow mappings is no test. */
+	CU_ASSERT(in_child(child_lock));
+#endif
+	/* jansson with the wiping free (as the gateway sets it) still loads. */
+	json_set_alloc_funcs(ws_secmem_malloc, ws_secmem_free);
+	CU_ASSERT(load(&cfg, build(NULL, NULL, NULL)) == 0);
+	ws_config_free(&cfg);
+	json_set_alloc_funcs(malloc, free);
+}
+
 static int suite_init(void)
 {
 	return ws_crypto_init() < 0 ? -1 : 0;
@@ -953,6 +1046,7 @@ int main(void)
 		WS_TEST(test_bad_configs),
 		WS_TEST(test_error_buffer),
 		WS_TEST(test_files),
+		WS_TEST(test_security),
 		WS_TEST(test_many_peers),
 		WS_TEST(test_limits),
 		WS_TEST(test_mutations),
