@@ -308,7 +308,8 @@ void gwh_poll(struct gwh *h)
 	const uint32_t roles = lc->roles;
 	uint64_t t0 = rte_rdtsc();
 
-	/* The body of ws_gw_lcore_loop (lcore.c), role by role. */
+	/* The body of ws_gw_lcore_loop (lcore.c), role by role: one clock read per loop. */
+	lc->now = ws_gw_now();
 	if (roles & WS_ROLE_RX)
 		ws_rx_poll(gw, lc);
 	if (roles & WS_ROLE_WORKER)
@@ -320,6 +321,7 @@ void gwh_poll(struct gwh *h)
 	if (roles & WS_ROLE_CONTROL)
 		ws_control_poll(gw, lc);
 	rte_rcu_qsbr_quiescent(gw->rcu, lc->thread_id);
+	lc->now = 0;
 	h->gw_cycles += rte_rdtsc() - t0;
 }
 
@@ -335,11 +337,13 @@ int gwh_worker_main(void *arg)
 		uint64_t before = lc->stats->encrypted + lc->stats->decrypted;
 		uint64_t t0 = rte_rdtsc();
 
+		lc->now = ws_gw_now();  /* as ws_gw_lcore_loop does */
 		ws_worker_poll(gw, lc);
 		rte_rcu_qsbr_quiescent(gw->rcu, lc->thread_id);
 		if (lc->stats->encrypted + lc->stats->decrypted != before)
 			busy += rte_rdtsc() - t0;
 	}
+	lc->now = 0;
 	rte_rcu_qsbr_thread_offline(gw->rcu, lc->thread_id);
 	__atomic_store_n(&h->worker_busy, busy, __ATOMIC_RELEASE);
 	return 0;

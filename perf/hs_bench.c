@@ -103,16 +103,18 @@ static json_t *flood_run(struct gwh *h, enum flood f, struct rte_mbuf **pool, un
 	while (rte_get_tsc_cycles() < t_end) {
 		/*
 		 * Data and initiations share the tunnel port's RX ring, as on a
-		 * NIC queue: data is offered while the ring holds < 1024 frames,
-		 * initiations at a low (1 per loop) or a high (32 per loop) rate.
+		 * NIC queue, and are admitted alike: while the ring holds < 3000
+		 * frames, a batch of data and initiations at a low (1 per loop)
+		 * or a high (32 per loop, as many as the data) rate.
 		 */
-		if (gwh_rx_backlog(h, 0) < 1024)
-			gwh_inject(h, GWH_DECRYPT, size, BENCH_BATCH, &next);
+		bool room = gwh_rx_backlog(h, 0) < 3000;
 		unsigned want = 0;
 
+		if (room)
+			gwh_inject(h, GWH_DECRYPT, size, BENCH_BATCH, &next);
 		if (f == FLOOD_NO_COOKIE)
 			want = 1;
-		else if (f == FLOOD_COOKIE && gwh_rx_backlog(h, 0) < 3000)
+		else if (f == FLOOD_COOKIE && room)
 			want = 32;
 		for (unsigned i = 0; i < want; i++) {
 			struct rte_mbuf *m = copy_frame(h, pool[k++ % n_pool]);

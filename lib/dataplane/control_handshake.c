@@ -15,6 +15,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_cycles.h>
+
 #include "control_priv.h"
 
 /* Send a handshake or cookie message to dst from the tunnel port. */
@@ -243,6 +245,40 @@ static void handshake_one(struct ws_gw *gw, struct ws_ratelimiter *rl, struct rt
 	ws_memzero(&u, sizeof(u));
 }
 
+/*
+ * "Under load" for a handshake lcore that also carries data. The queue
+ * depth rule (the kernel's) fires when handshakes arrive faster than the
+ * lcore can do them; sharing an lcore with packets, handshakes already
+ * hurt long before that. So the lcore is also under load while, over
+ * the last window, handshakes took more than 1/WS_HS_SHARE_DIV of its
+ * time and data went through the gateway meanwhile (WS_HS_DATA_MIN
+ * packets a window, not just the keepalives that confirm sessions): initiations without a valid
+ * cookie then get cookie replies, not Diffie-Hellman work. An idle
+ * gateway still does handshakes at full speed.
+ */
+static bool hs_hot(struct ws_gw *gw, const struct ws_lcore *lc, unsigned h, uint64_t now)
+{
+	struct ws_gw_device *dev = gw->dev;
+	struct ws_ctl_hs_window *w = &dev->hs_win[h];
+	uint64_t rx = 0;
+
+	if (lc == NULL)
+		return false;
+	if (now - w->start < WS_HS_WINDOW_NS)
+		return w->hot;
+	/* Data packets anywhere in the gateway (once a window: RTE_MAX_LCORE loads). */
+	for (unsigned i = 0; i < RTE_MAX_LCORE; i++)
+		rx += __atomic_load_n(&gw->stats[i].encrypted, __ATOMIC_RELAXED) +
+		      __atomic_load_n(&gw->stats[i].decrypted, __ATOMIC_RELAXED);
+	w->data = w->start != 0 && rx - w->rx >= WS_HS_DATA_MIN;
+	w->hot = w->data &&
+		 w->cycles * WS_HS_SHARE_DIV > (now - w->start) * rte_get_tsc_hz() / WS_NSEC_PER_SEC;
+	w->start = now;
+	w->rx = rx;
+	w->cycles = 0;
+	return w->hot;
+}
+
 void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 {
 	unsigned h = lc->hs < ws_gw_n_hs(gw) ? lc->hs : 0;
@@ -251,24 +287,37 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	uint64_t *next_gc = &gw->dev->hs_next_gc[h];
 	struct rte_mbuf *ms[WS_CTL_BURST];
 	uint64_t now;
-	bool under_load;
-	unsigned n;
+	bool under_load, hot;
+	unsigned n, depth, bound;
 
 	if (ring == NULL || rl == NULL)
 		return;
 	now = ws_lcore_now(lc);
-	under_load = ws_cookie_under_load(ws_gw_hs_load(gw, h), rte_ring_count(ring),
-					  rte_ring_get_capacity(ring), now);
+	depth = rte_ring_count(ring);
+	bound = rte_ring_get_capacity(ring);
+	hot = hs_hot(gw, lc, h, now);
+	under_load = ws_cookie_under_load(ws_gw_hs_load(gw, h), hot ? bound : depth, bound, now);
 	/*
 	 * A bounded budget per poll, as every run-to-completion stage has:
 	 * draining the queue whole would keep its depth at 0 however hard
 	 * initiations flood in, so "under load" would never hold and every
 	 * one of them would cost a Diffie-Hellman while the lcore's packets
-	 * wait. Bounded, a flood backs up and turns into cookie replies.
+	 * wait. Bounded, a flood backs up and turns into cookie replies. Under
+	 * load on an lcore that carries data, a smaller budget still: cookie
+	 * replies cost too, and what the queue cannot hold is dropped at RX
+	 * for next to nothing.
 	 */
-	n = rte_ring_dequeue_burst(ring, (void **)ms, WS_HS_BUDGET, NULL);
-	for (unsigned i = 0; i < n; i++)
-		handshake_one(gw, rl, ms[i], under_load, now);
+	n = rte_ring_dequeue_burst(ring, (void **)ms,
+				   under_load && gw->dev->hs_win[h].data ? WS_HS_BUDGET_HOT
+									 : WS_HS_BUDGET,
+				   NULL);
+	if (n > 0) {
+		uint64_t t0 = rte_rdtsc();
+
+		for (unsigned i = 0; i < n; i++)
+			handshake_one(gw, rl, ms[i], under_load, now);
+		gw->dev->hs_win[h].cycles += rte_rdtsc() - t0;
+	}
 	if (now >= *next_gc) {
 		ws_ratelimiter_gc(rl, now);
 		*next_gc = now + WS_NSEC_PER_SEC;

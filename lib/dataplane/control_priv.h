@@ -27,9 +27,14 @@ enum {
 	WS_CTL_HOLD_NS = 3000000000ull, /* longest a frame waits for its next hop */
 	WS_CTL_TIMER_TICK_NS = 10000000ull,
 	WS_CTL_NEIGH_TICK_NS = 1000000ull,
+	WS_CTL_WHEEL_SLOTS = 4096,      /* 41 s of 10 ms ticks per turn */
 	WS_CTL_SWEEP_PEERS = 256,       /* peers the timer sweep checks per tick */
 	WS_CTL_BURST = WS_BURST,
 	WS_HS_BUDGET = 16,              /* handshake messages per poll, at most */
+	WS_HS_BUDGET_HOT = 2,           /* ... under load, on an lcore that carries data */
+	WS_HS_SHARE_DIV = 8,            /* handshakes beside data: at most 1/8 of the lcore */
+	WS_HS_DATA_MIN = 1000,          /* data packets a window that count as traffic */
+	WS_HS_WINDOW_NS = 100000000ull, /* measured over windows of 100 ms */
 };
 
 /* Frames waiting for one next hop's MAC. */
@@ -41,6 +46,15 @@ struct ws_ctl_nh {
 	struct rte_mbuf *head;          /* linked through ws_meta()->next */
 	struct rte_mbuf *tail;
 	unsigned n;
+};
+
+/* A handshake lcore's time spent on handshakes, per window (control_handshake.c). */
+struct ws_ctl_hs_window {
+	uint64_t start;                 /* ns; 0 before the first window */
+	uint64_t cycles;                /* TSC cycles in handshake_one this window */
+	uint64_t rx;                    /* the lcore's received packets at start */
+	bool data;                      /* the last window carried data (WS_HS_DATA_MIN) */
+	bool hot;                       /* ... and handshakes took over their share */
 };
 
 /* Work a data-path lcore hands to control: drop an index, retire a keypair. */
@@ -74,9 +88,12 @@ struct ws_gw_device {
 
 	uint64_t next_timers;
 	uint32_t sweep_next;            /* next peer id the timer sweep checks */
-	bool timers_sweep_all;          /* a timer failed to arm: sweep every peer once */
+	/* Peers' timers: a hashed wheel of WS_CTL_TIMER_TICK_NS slots (control.c). */
+	uint64_t wheel_next;            /* first tick not yet run */
+	TAILQ_HEAD(ws_wheel_slot, ws_gw_peer) wheel[WS_CTL_WHEEL_SLOTS];
 	uint64_t next_neigh;
 	uint64_t hs_next_gc[WS_MAX_HS]; /* each handshake lcore's rate limiter gc */
+	struct ws_ctl_hs_window hs_win[WS_MAX_HS];
 
 	/*
 	 * Index-table writes (noise upcalls, deferred removals) come from the
@@ -115,8 +132,10 @@ void ws_ctl_stage(struct ws_gw *gw, struct ws_gw_peer *p, struct rte_mbuf *m, ui
 void ws_ctl_flush_staged(struct ws_gw *gw, struct ws_gw_peer *p, bool want_keepalive,
 			 uint64_t now);
 
-/* (Re)arm p's rte_timer at its timers' next deadline; after anything that may move it. */
+/* (Re)arm p's timer at its timers' next deadline; after anything that may move it. */
 void ws_ctl_timer_arm(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now);
+/* Take p off the timer wheel (removal). */
+void ws_ctl_timer_stop(struct ws_gw *gw, struct ws_gw_peer *p);
 
 /* control_handshake.c (ws_handshake_poll is in gateway.h) */
 /* A fresh initiation (retry false) or a retransmission, if allowed and an endpoint is known. */

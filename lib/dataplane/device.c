@@ -35,6 +35,7 @@
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_malloc.h>
+#include <rte_random.h>
 
 #include "control_priv.h"
 #include "ws_crypto.h"
@@ -218,9 +219,16 @@ void ws_gw_peer_event(struct ws_gw *gw, struct ws_gw_peer *p, uint32_t ev, uint6
 		if (ev & (1u << b))
 			__atomic_store_n(&p->ev_stamp[b], now, __ATOMIC_RELAXED);
 	/*
+	 * Bits already pending need no locked read-modify-write (most
+	 * packets of a busy peer): control has not taken them yet and reads
+	 * the stamps just written when it does.
+	 */
+	if ((__atomic_load_n(&p->ev_pending, __ATOMIC_ACQUIRE) & ev) == ev)
+		return;
+	/*
 	 * Only the 0 -> non-zero transition posts the id, so the ring holds
-	 * each peer at most once. If it ever failed, the timer walk still
-	 * finds the pending word.
+	 * each peer at most once. If it ever failed, control's timer sweep
+	 * still finds the pending word.
 	 */
 	if (__atomic_fetch_or(&p->ev_pending, ev, __ATOMIC_RELEASE) == 0)
 		rte_ring_mp_enqueue_elem(gw->events, &p->id, sizeof(uint32_t));
@@ -270,6 +278,16 @@ static int aips_insert(struct ws_gw *gw, uint32_t id, const struct ws_prefix *px
 	return -EINVAL;
 }
 
+/*
+ * The timers' jitter needs no secrecy, only spread: DPDK's per-lcore
+ * generator, not a getrandom() system call per data-sent event.
+ */
+static uint32_t timers_rand(void *ctx)
+{
+	RTE_SET_USED(ctx);
+	return (uint32_t)(rte_rand() >> 32);
+}
+
 static struct ws_gw_peer *peer_find(struct ws_gw *gw, const uint8_t pub[WS_KEY_LEN])
 {
 	return ws_peer_table_lookup(gw->peers, pub, NULL);
@@ -279,8 +297,7 @@ static void peer_teardown(struct ws_gw *gw, struct ws_gw_peer *p, bool in_table)
 {
 	ws_allowedips_remove_by_peer(gw->allowedips, p->id);
 	ws_timers_stop(&p->timers);
-	if (rte_timer_pending(&p->timer))
-		rte_timer_stop_sync(&p->timer);
+	ws_ctl_timer_stop(gw, p);
 	/* Wipes the handshake; keypairs go through retire, indices through drop. */
 	ws_noise_remote_destroy(&p->noise);
 	ws_cookie_maker_destroy(&p->cookie);
@@ -310,8 +327,7 @@ int ws_gw_peer_add(struct ws_gw *gw, const struct ws_config_peer *cp)
 		return ret;
 	}
 	ws_cookie_maker_init(&p->cookie, cp->public_key);
-	ws_timers_init(&p->timers, NULL, NULL);
-	rte_timer_init(&p->timer);
+	ws_timers_init(&p->timers, timers_rand, NULL);
 	p->timer_at = UINT64_MAX;
 	rte_seqlock_init(&p->ep_lock);
 	rte_spinlock_init(&p->window_lock);
@@ -498,11 +514,6 @@ int ws_gw_device_init(struct ws_gw *gw)
 
 	if (ws_crypto_init() < 0)
 		return -EIO;
-	/* The peers' timers (control.c); already set up by an earlier gateway is fine. */
-	ret = rte_timer_subsystem_init();
-	if (ret != 0 && ret != -EALREADY)
-		CTL_LOG(WARNING, "timer subsystem: %s; timers fall back to sweeps",
-			rte_strerror(-ret));
 	tsc_base = rte_get_tsc_cycles();
 	tsc_mult = (uint64_t)(((unsigned __int128)WS_NSEC_PER_SEC << 32) / rte_get_tsc_hz());
 
@@ -511,6 +522,9 @@ int ws_gw_device_init(struct ws_gw *gw)
 		return -ENOMEM;
 	dev->gw = gw;
 	rte_spinlock_init(&dev->index_lock);
+	for (unsigned i = 0; i < WS_CTL_WHEEL_SLOTS; i++)
+		TAILQ_INIT(&dev->wheel[i]);
+	dev->wheel_next = ws_gw_now() / WS_CTL_TIMER_TICK_NS;
 	gw->dev = dev;
 	peer_cap = rte_align32pow2(RTE_MAX(gw->cfg->n_peers, gw->max_peers) + WS_DEV_MIN_PEERS);
 	n_kp = peer_cap * WS_DEV_KP_PER_PEER;

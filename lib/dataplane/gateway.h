@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/queue.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -38,7 +39,6 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
-#include <rte_timer.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_reorder.h>
 #include <rte_ring.h>
@@ -159,9 +159,10 @@ struct ws_gw_peer {
 	/* TX lcores, when more than one: the replay windows of its keypairs. */
 	rte_spinlock_t window_lock;
 
-	/* Control only: fires at the timers' next deadline (control.c). */
-	struct rte_timer timer;
+	/* Control only: the timer wheel entry at the timers' next deadline (control.c). */
+	TAILQ_ENTRY(ws_gw_peer) wheel_link;
 	uint64_t timer_at;              /* deadline armed, ns; UINT64_MAX = none */
+	uint32_t wheel_slot;            /* slot holding wheel_link when timer_at is set */
 
 	/* Staged clear packets waiting for a keypair; control only. */
 	struct rte_mbuf *staged_head;
@@ -275,7 +276,7 @@ struct ws_lcore {
 	unsigned thread_id;             /* RCU reader id */
 	struct ws_lcore_stats *stats;
 	uint64_t now;                   /* ws_gw_now() of this loop iteration; 0 = read it */
-};
+} __rte_cache_aligned;                  /* written by its lcore: no line shared with the next */
 
 struct ws_gw {
 	const struct ws_config *cfg;

@@ -21,6 +21,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_per_lcore.h>
+#include <rte_prefetch.h>
 
 #include "dp_priv.h"
 
@@ -276,7 +277,7 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 	uint32_t a4[WS_BURST], p4[WS_BURST], p6[WS_BURST];
 	uint8_t a6[WS_BURST][16];
 	struct rte_mbuf *enc[WS_BURST];
-	struct ws_gw_peer *peers[WS_BURST];
+	struct ws_gw_peer *peers[WS_BURST], *pp[WS_BURST];
 	struct ws_dp_peer_acc acc = { 0 };
 	struct ws_net_pkt pkt;
 	unsigned n4 = 0, n6 = 0, nc = 0, nwk = 0, nk = 0, i, j;
@@ -335,15 +336,36 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 	if (n6 != 0)
 		ws_allowedips_lookup_v6_bulk(gw->allowedips, (const uint8_t (*)[16])a6, p6, n6);
 	now = ws_lcore_now(lc);
+	/*
+	 * With many peers every packet of a burst may belong to another one:
+	 * fetch the peers, then their current keypairs, for the whole burst
+	 * before using any, so that the cache misses overlap.
+	 */
+	for (i = 0; i < n4 + n6; i++) {
+		uint32_t id = i < n4 ? p4[i] : p6[i - n4];
+
+		pp[i] = id == WS_ALLOWEDIPS_NONE ? NULL : ws_peer_table_get(gw->peers, id);
+		if (pp[i] != NULL)
+			rte_prefetch0(&pp[i]->noise.current);
+	}
+	for (i = 0; i < n4 + n6; i++) {
+		const struct ws_noise_keypair *kp =
+			pp[i] == NULL ? NULL : __atomic_load_n(&pp[i]->noise.current,
+							       __ATOMIC_RELAXED);
+
+		if (kp != NULL) {
+			rte_prefetch0(&kp->send_counter);
+			rte_prefetch0(&kp->birthdate);
+		}
+	}
 	/* Resolve peer and keypair of each packet; what has none is staged. */
 	for (i = 0; i < n4 + n6; i++) {
 		struct rte_mbuf *m = i < n4 ? fwd4[i] : fwd6[i - n4];
 		uint32_t id = i < n4 ? p4[i] : p6[i - n4];
 		struct ws_pkt_meta *meta = ws_meta(m);
 		struct ws_noise_keypair *kp;
-		struct ws_gw_peer *peer;
+		struct ws_gw_peer *peer = pp[i];
 
-		peer = id == WS_ALLOWEDIPS_NONE ? NULL : ws_peer_table_get(gw->peers, id);
 		if (peer == NULL) {
 			ws_dp_drop(lc, m, WS_GW_DROP_NO_PEER);
 			continue;
