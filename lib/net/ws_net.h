@@ -221,7 +221,7 @@ int ws_net_echo_reply(uint8_t *buf, uint32_t len, const struct ws_net_pkt *req,
 int ws_net_build_too_big(uint8_t *out, uint32_t cap, const uint8_t *frame,
 			 const struct ws_net_pkt *pkt, const uint8_t *src_ip, uint32_t mtu);
 
-/* ff02::1:ffXX:XXXX for addr, and the 33:33:xx:xx:xx:xx MAC of any IPv6 group. */
+/* The solicited-node group of addr (ff02::1:ff00:0/104 and its low 24 bits), and the 33:33 MAC of any IPv6 group. */
 void ws_net_solicited_node(const uint8_t addr[16], uint8_t group[16]);
 void ws_net_ipv6_mcast_mac(const uint8_t group[16], struct rte_ether_addr *mac);
 
