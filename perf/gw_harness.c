@@ -305,22 +305,9 @@ void gwh_poll(struct gwh *h)
 {
 	struct ws_gw *gw = h->gw;
 	struct ws_lcore *lc = h->lc;
-	const uint32_t roles = lc->roles;
 	uint64_t t0 = rte_rdtsc();
 
-	/* The body of ws_gw_lcore_loop (lcore.c), role by role: one clock read per loop. */
-	lc->now = ws_gw_now();
-	if (roles & WS_ROLE_RX)
-		ws_rx_poll(gw, lc);
-	if (roles & WS_ROLE_WORKER)
-		ws_worker_poll(gw, lc);
-	if (roles & WS_ROLE_TX)
-		ws_tx_poll(gw, lc);
-	if (roles & WS_ROLE_HANDSHAKE)
-		ws_handshake_poll(gw, lc);
-	if (roles & WS_ROLE_CONTROL)
-		ws_control_poll(gw, lc);
-	rte_rcu_qsbr_quiescent(gw->rcu, lc->thread_id);
+	ws_gw_lcore_poll(gw, lc);
 	lc->now = 0;
 	h->gw_cycles += rte_rdtsc() - t0;
 }

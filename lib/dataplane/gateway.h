@@ -463,6 +463,8 @@ void ws_gw_ports_stop(struct ws_gw *gw);
 int ws_gw_lcores_setup(struct ws_gw *gw);
 int ws_gw_lcores_register(struct ws_gw *gw);
 int ws_gw_lcores_launch(struct ws_gw *gw);      /* every lcore but the main one */
+/* One iteration of an lcore's roles, then its RCU quiescent state. */
+void ws_gw_lcore_poll(struct ws_gw *gw, struct ws_lcore *lc);
 int ws_gw_lcore_loop(void *gw);                 /* the per-lcore main loop */
 void ws_gw_lcores_join(struct ws_gw *gw);
 void ws_gw_lcores_fini(struct ws_gw *gw);       /* drains and frees rings and buffers */

@@ -358,29 +358,35 @@ static uint64_t lcore_activity(const struct ws_gw *gw, const struct ws_lcore *lc
 	return a;
 }
 
+void ws_gw_lcore_poll(struct ws_gw *gw, struct ws_lcore *lc)
+{
+	const uint32_t roles = lc->roles;
+
+	lc->now = ws_gw_now();  /* one clock read per iteration, for every role */
+	if (roles & WS_ROLE_RX)
+		ws_rx_poll(gw, lc);
+	if (roles & WS_ROLE_WORKER)
+		ws_worker_poll(gw, lc);
+	if (roles & WS_ROLE_TX)
+		ws_tx_poll(gw, lc);
+	if (roles & WS_ROLE_HANDSHAKE)
+		ws_handshake_poll(gw, lc);
+	if (roles & WS_ROLE_CONTROL)
+		ws_control_poll(gw, lc);
+	rte_rcu_qsbr_quiescent(gw->rcu, lc->thread_id);
+}
+
 int ws_gw_lcore_loop(void *arg)
 {
 	struct ws_gw *gw = arg;
 	struct ws_lcore *lc = &gw->lcores[rte_lcore_id()];
-	const uint32_t roles = lc->roles;
 	const uint32_t idle_sleep = gw->idle_sleep_us;
 	uint64_t last = 0;
 	unsigned idle = 0;
 
 	rte_rcu_qsbr_thread_online(gw->rcu, lc->thread_id);
 	while (!__atomic_load_n(&gw->stop, __ATOMIC_RELAXED)) {
-		lc->now = ws_gw_now();
-		if (roles & WS_ROLE_RX)
-			ws_rx_poll(gw, lc);
-		if (roles & WS_ROLE_WORKER)
-			ws_worker_poll(gw, lc);
-		if (roles & WS_ROLE_TX)
-			ws_tx_poll(gw, lc);
-		if (roles & WS_ROLE_HANDSHAKE)
-			ws_handshake_poll(gw, lc);
-		if (roles & WS_ROLE_CONTROL)
-			ws_control_poll(gw, lc);
-		rte_rcu_qsbr_quiescent(gw->rcu, lc->thread_id);
+		ws_gw_lcore_poll(gw, lc);
 		if (idle_sleep == 0)
 			continue;
 		/*
