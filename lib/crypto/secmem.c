@@ -66,9 +66,25 @@ int ws_secmem_lock(char *warn, size_t warnlen)
 	return 0;
 }
 
+static __thread unsigned long alloc_failures;
+
+unsigned long ws_secmem_alloc_failures(void)
+{
+	return alloc_failures;
+}
+
+void ws_secmem_note_failure(void)
+{
+	alloc_failures++;
+}
+
 void *ws_secmem_malloc(size_t size)
 {
-	return malloc(size);
+	void *p = malloc(size);
+
+	if (p == NULL)
+		alloc_failures++;
+	return p;
 }
 
 void ws_secmem_free(void *p)

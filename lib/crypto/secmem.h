@@ -30,4 +30,15 @@ int ws_secmem_lock(char *warn, size_t warnlen);
 void *ws_secmem_malloc(size_t size);
 void ws_secmem_free(void *p);
 
+/*
+ * Failed ws_secmem_malloc calls on this thread so far. jansson 2.14 can
+ * parse on past a failed allocation and return a damaged value (a string
+ * with a character doubled) instead of an error, so a parser compares
+ * the count around json_loadb. An allocator layered over these (fault
+ * injection in tests) reports its own failures with
+ * ws_secmem_note_failure.
+ */
+unsigned long ws_secmem_alloc_failures(void);
+void ws_secmem_note_failure(void);
+
 #endif /* WS_SECMEM_H */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config_internal.h"
+#include "secmem.h"
 
 #define DIM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -218,17 +219,22 @@ static int parse_root(struct ws_cfg_ctx *c, const json_t *root, struct ws_config
  * jansson's message may end in " near '<token>'", and the token may be a
  * piece of a key: keep only the text before it, and say where.
  */
+static int out_of_memory(struct ws_cfg_ctx *c)
+{
+	if (c->err != NULL && c->errlen > 0)
+		snprintf(c->err, c->errlen, "%s: out of memory",
+			 c->source != NULL ? c->source : "JSON");
+	return -ENOMEM;
+}
+
 static int syntax_error(struct ws_cfg_ctx *c, const json_error_t *je)
 {
 	char text[sizeof(je->text)];
 	char *near;
 	const char *prefix = c->source != NULL ? c->source : "JSON";
 
-	if (json_error_code(je) == json_error_out_of_memory) {
-		if (c->err != NULL && c->errlen > 0)
-			snprintf(c->err, c->errlen, "%s: out of memory", prefix);
-		return -ENOMEM;
-	}
+	if (json_error_code(je) == json_error_out_of_memory)
+		return out_of_memory(c);
 	snprintf(text, sizeof(text), "%s", je->text);
 	near = strstr(text, " near ");
 	/* For a duplicate, the token is the key: a name, worth showing. */
@@ -255,6 +261,7 @@ static int syntax_error(struct ws_cfg_ctx *c, const json_error_t *je)
 static int load(struct ws_cfg_ctx *c, const char *json, size_t len, struct ws_config *out)
 {
 	struct ws_config cfg;
+	unsigned long failed;
 	json_error_t je;
 	json_t *root;
 	int ret;
@@ -263,7 +270,13 @@ static int load(struct ws_cfg_ctx *c, const char *json, size_t len, struct ws_co
 	memset(&cfg, 0, sizeof(cfg));
 	if (c->err != NULL && c->errlen > 0)
 		c->err[0] = '\0';
+	failed = ws_secmem_alloc_failures();
 	root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+	if (ws_secmem_alloc_failures() != failed) {
+		/* Parsed past a failed allocation: the values cannot be trusted (secmem.h). */
+		json_decref(root);
+		return out_of_memory(c);
+	}
 	if (root == NULL)
 		return syntax_error(c, &je);
 	ret = parse_root(c, root, &cfg);

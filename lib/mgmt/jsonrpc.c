@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "jsonrpc.h"
+#include "secmem.h"
 #include "sockserver.h"
 
 struct rpc_entry {
@@ -406,7 +407,12 @@ static char *to_line(json_t *reply, size_t *reply_len)
 	line = malloc(n + 1);
 	if (line == NULL)
 		return NULL;
-	json_dumpb(reply, line, n, flags);
+	/* The second pass may allocate too (and fail): a short line is no reply. */
+	if (json_dumpb(reply, line, n, flags) != n) {
+		free(line);
+		errno = ENOMEM;
+		return NULL;
+	}
 	line[n] = '\n';
 	*reply_len = n + 1;
 	return line;
@@ -426,13 +432,26 @@ char *ws_rpc_dispatch(struct ws_rpc *rpc, const char *line, size_t len, size_t *
 	json_t *root, *reply;
 	char *out = NULL;
 	bool oom = false;
+	unsigned long failed;
 
 	if (blank(line, len)) {
 		errno = 0;
 		return NULL;
 	}
+	failed = ws_secmem_alloc_failures();
 	root = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (root == NULL) {
+	if (ws_secmem_alloc_failures() != failed ||
+	    (root == NULL && json_error_code(&jerr) == json_error_out_of_memory)) {
+		/*
+		 * An allocation failed while parsing: the value may be damaged
+		 * or the "syntax error" false (secmem.h). Not the client's fault.
+		 */
+		json_decref(root);
+		root = NULL;
+		reply = error_reply(NULL, WS_RPC_INTERNAL_ERROR, "Internal error: out of memory",
+				    NULL);
+		oom = reply == NULL;
+	} else if (root == NULL) {
 		char msg[WS_RPC_MESSAGE_MAX];
 		snprintf(msg, sizeof(msg), "Parse error at line %d, column %d",
 			 jerr.line, jerr.column);
@@ -460,6 +479,18 @@ char *ws_rpc_dispatch(struct ws_rpc *rpc, const char *line, size_t len, size_t *
 	}
 	if (reply != NULL && !oom)
 		out = to_line(reply, reply_len);
+	if (out == NULL && (oom || reply != NULL)) {
+		/*
+		 * Some reply could not be built: a fixed error line, which
+		 * needs nothing from jansson, rather than a client left waiting.
+		 */
+		static const char line_oom[] = "{\"jsonrpc\":\"2.0\",\"error\":{\"code\":-32603,"
+			"\"message\":\"Internal error: out of memory\"},\"id\":null}\n";
+
+		out = strdup(line_oom);
+		if (out != NULL)
+			*reply_len = sizeof(line_oom) - 1;
+	}
 	json_decref(reply);
 	json_decref(root);
 	if (out == NULL)
@@ -498,6 +529,8 @@ static int rpc_handle(void *ctx, struct ws_sockconn *c, const char *req, size_t 
 		return errno == 0 ? 0 : -errno;
 	if (ws_sockconn_send(c, reply, n) < 0)
 		ret = -ENOBUFS;
+	/* A reply may carry a key (key.generate). */
+	ws_memzero(reply, n);
 	free(reply);
 	return ret;
 }
