@@ -19,6 +19,27 @@
 #include "mgmt_priv.h"
 #include "ws_crypto.h"
 
+/*
+ * Out of memory anywhere gives no reply rather than one with parts
+ * missing: these take v (its reference) and give back the container, or
+ * NULL with both released.
+ */
+static json_t *append(json_t *a, json_t *v)
+{
+	if (json_array_append_new(a, v) == 0)
+		return a;
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *set(json_t *o, const char *key, json_t *v)
+{
+	if (json_object_set_new(o, key, v) == 0)
+		return o;
+	json_decref(o);
+	return NULL;
+}
+
 static json_t *key_json(const uint8_t key[WS_KEY_LEN])
 {
 	char b64[WS_KEY_B64_LEN];
@@ -43,7 +64,7 @@ static json_t *prefixes_json(const struct ws_prefix *p, unsigned n)
 
 	for (unsigned i = 0; a != NULL && i < n; i++)
 		if (ws_prefix_format(s, sizeof(s), &p[i]) >= 0)
-			json_array_append_new(a, json_string(s));
+			a = append(a, json_string(s));
 	return a;
 }
 
@@ -74,7 +95,7 @@ static json_t *roles_json(uint32_t roles)
 
 	for (unsigned i = 0; a != NULL && i < RTE_DIM(names); i++)
 		if (roles & names[i].bit)
-			json_array_append_new(a, json_string(names[i].name));
+			a = append(a, json_string(names[i].name));
 	return a;
 }
 
@@ -93,7 +114,7 @@ static json_t *port_json(const struct ws_gw *gw, unsigned i)
 
 	for (unsigned a = 0; addrs != NULL && a < cp->n_addrs; a++)
 		if (ws_prefix_format(s, sizeof(s), &cp->addrs[a]) >= 0)
-			json_array_append_new(addrs, json_string(s));
+			addrs = append(addrs, json_string(s));
 	rte_ether_format_addr(mac, sizeof(mac), &gp->net.mac);
 	memset(&link, 0, sizeof(link));
 	rte_eth_link_get_nowait(gp->port_id, &link);
@@ -115,10 +136,10 @@ json_t *ws_mgmt_info_json(struct ws_gw_mgmt *m)
 
 	for (unsigned i = 0; lcores != NULL && i < RTE_MAX_LCORE; i++)
 		if (gw->lcores[i].roles != 0)
-			json_array_append_new(lcores, json_pack("{s:i,s:o}", "lcore", (int)i,
-								"roles", roles_json(gw->lcores[i].roles)));
+			lcores = append(lcores, json_pack("{s:i,s:o}", "lcore", (int)i,
+							  "roles", roles_json(gw->lcores[i].roles)));
 	for (unsigned i = 0; ports != NULL && i < gw->n_ports; i++)
-		json_array_append_new(ports, port_json(gw, i));
+		ports = append(ports, port_json(gw, i));
 	out = json_pack("{s:s,s:s,s:I,s:s,s:o,s:o}", "name", gw->cfg->name,
 			"version", m->version, "uptime", (json_int_t)uptime_s(gw),
 			"crypto", ws_crypto_backend_name(gw->cfg->crypto),
@@ -130,10 +151,13 @@ json_t *ws_mgmt_info_json(struct ws_gw_mgmt *m)
 	}
 	ret = ws_mgmt_call(m, r);
 	if (ret == 0) {
-		json_object_set_new(out, "public_key", key_json(r->public_key));
-		json_object_set_new(out, "listen_port", json_integer(r->out_listen_port));
-		json_object_set_new(out, "peers", json_integer(r->n_total_peers));
-		json_object_set_new(out, "max_peers", json_integer(r->peer_capacity));
+		out = set(out, "public_key", key_json(r->public_key));
+		if (out != NULL)
+			out = set(out, "listen_port", json_integer(r->out_listen_port));
+		if (out != NULL)
+			out = set(out, "peers", json_integer(r->n_total_peers));
+		if (out != NULL)
+			out = set(out, "max_peers", json_integer(r->peer_capacity));
 		ws_mgmt_req_free(r);
 	}
 	return out;
@@ -167,20 +191,20 @@ json_t *ws_mgmt_stats_json(struct ws_gw_mgmt *m)
 
 	ws_gw_stats_sum(gw, &t);
 	for (unsigned i = 0; ports != NULL && i < gw->n_ports; i++)
-		json_array_append_new(ports, json_pack("{s:s,s:I,s:I,s:I,s:I}",
+		ports = append(ports, json_pack("{s:s,s:I,s:I,s:I,s:I}",
 			"name", gw->ports[i].cfg->name, "rx_packets", (json_int_t)t.rx_packets[i],
 			"rx_bytes", (json_int_t)t.rx_bytes[i], "tx_packets", (json_int_t)t.tx_packets[i],
 			"tx_bytes", (json_int_t)t.tx_bytes[i]));
 	for (unsigned i = 0; lcores != NULL && i < RTE_MAX_LCORE; i++)
 		if (gw->lcores[i].roles != 0)
-			json_array_append_new(lcores, lcore_stats_json(i, gw->lcores[i].roles,
-								       &gw->stats[i]));
+			lcores = append(lcores, lcore_stats_json(i, gw->lcores[i].roles,
+								 &gw->stats[i]));
 	for (unsigned d = 1; drops != NULL && d < WS_NET_DROP_MAX; d++)
-		json_object_set_new(drops, ws_net_drop_name((enum ws_net_drop)d),
-				    json_integer((json_int_t)t.parse_drops[d]));
+		drops = set(drops, ws_net_drop_name((enum ws_net_drop)d),
+			    json_integer((json_int_t)t.parse_drops[d]));
 	for (unsigned d = 0; drops != NULL && d < WS_GW_DROP_MAX; d++)
-		json_object_set_new(drops, ws_gw_drop_name((enum ws_gw_drop)d),
-				    json_integer((json_int_t)t.drops[d]));
+		drops = set(drops, ws_gw_drop_name((enum ws_gw_drop)d),
+			    json_integer((json_int_t)t.drops[d]));
 	return json_pack("{s:I,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:o}",
 			 "uptime", (json_int_t)uptime_s(gw), "ports", ports, "lcores", lcores,
 			 "totals", "encrypted", (json_int_t)t.encrypted,
