@@ -62,10 +62,15 @@ int ws_mgmt_call(struct ws_gw_mgmt *m, struct ws_mgmt_req *r)
 {
 	uint32_t expect = WS_MGMT_PENDING;
 	unsigned waited_us = 0, step = 20;
+	int ret = 0;
 
-	if (__atomic_load_n(&m->gw->stop, __ATOMIC_ACQUIRE)) {
+	if (__atomic_load_n(&m->gw->stop, __ATOMIC_ACQUIRE))
+		ret = -ESHUTDOWN;
+	else if (__atomic_load_n(&m->stalled, __ATOMIC_ACQUIRE) != 0)
+		ret = -EBUSY;
+	if (ret != 0) {
 		ws_mgmt_req_free(r);
-		return -ESHUTDOWN;
+		return ret;
 	}
 	r->state = WS_MGMT_PENDING;
 	if (rte_ring_mp_enqueue(m->ring, r) != 0) {
@@ -74,12 +79,15 @@ int ws_mgmt_call(struct ws_gw_mgmt *m, struct ws_mgmt_req *r)
 	}
 	/* Short sleeps, growing to 1 ms: most requests finish within one control poll. */
 	while (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == WS_MGMT_PENDING) {
-		if (waited_us >= WS_MGMT_TIMEOUT_MS * 1000u ||
+		if (waited_us >= m->timeout_ms * 1000u ||
 		    __atomic_load_n(&m->gw->stop, __ATOMIC_ACQUIRE)) {
+			/* Counted first: control may take r the moment it is marked. */
+			__atomic_fetch_add(&m->stalled, 1, __ATOMIC_ACQ_REL);
 			if (__atomic_compare_exchange_n(&r->state, &expect, WS_MGMT_ABANDONED, false,
 							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 				/* Control (or ws_gw_mgmt_stop's drain) frees it. */
 				return m->gw->stop ? -ESHUTDOWN : -ETIMEDOUT;
+			__atomic_fetch_sub(&m->stalled, 1, __ATOMIC_ACQ_REL);
 			break;  /* done meanwhile */
 		}
 		sleep_us(step);
@@ -147,27 +155,48 @@ err:
 	return ret;
 }
 
-void ws_gw_mgmt_poll(struct ws_gw *gw, uint64_t now)
+unsigned ws_mgmt_serve(struct ws_gw_mgmt *m, ws_mgmt_exec_fn *exec, void *ctx, unsigned max)
 {
-	struct ws_gw_mgmt *m = __atomic_load_n(&gw->mgmt, __ATOMIC_ACQUIRE);
 	struct ws_mgmt_req *r;
+	unsigned i;
 
-	if (m == NULL)
-		return;
-	for (unsigned i = 0; i < WS_MGMT_PER_POLL; i++) {
+	for (i = 0; i < max; i++) {
 		uint32_t expect = WS_MGMT_PENDING;
 
 		if (rte_ring_sc_dequeue(m->ring, (void **)&r) != 0)
-			return;
-		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) == WS_MGMT_ABANDONED) {
-			ws_mgmt_req_free(r);
-			continue;
+			break;
+		if (__atomic_load_n(&r->state, __ATOMIC_ACQUIRE) != WS_MGMT_ABANDONED) {
+			exec(ctx, r);
+			if (__atomic_compare_exchange_n(&r->state, &expect, WS_MGMT_DONE, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+				continue;
 		}
-		ws_mgmt_exec(gw, r, now);
-		if (!__atomic_compare_exchange_n(&r->state, &expect, WS_MGMT_DONE, false,
-						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-			ws_mgmt_req_free(r);    /* its waiter gave up meanwhile */
+		/* Its waiter gave up (before or meanwhile): control is moving again. */
+		ws_mgmt_req_free(r);
+		__atomic_fetch_sub(&m->stalled, 1, __ATOMIC_ACQ_REL);
 	}
+	return i;
+}
+
+struct poll_ctx {
+	struct ws_gw *gw;
+	uint64_t now;
+};
+
+static void poll_exec(void *arg, struct ws_mgmt_req *r)
+{
+	struct poll_ctx *pc = arg;
+
+	ws_mgmt_exec(pc->gw, r, pc->now);
+}
+
+void ws_gw_mgmt_poll(struct ws_gw *gw, uint64_t now)
+{
+	struct ws_gw_mgmt *m = __atomic_load_n(&gw->mgmt, __ATOMIC_ACQUIRE);
+	struct poll_ctx pc = { .gw = gw, .now = now };
+
+	if (m != NULL)
+		ws_mgmt_serve(m, poll_exec, &pc, WS_MGMT_PER_POLL);
 }
 
 static void *mgmt_thread(void *arg)
@@ -225,6 +254,7 @@ int ws_gw_mgmt_start(struct ws_gw *gw, const char *version)
 		return -ENOMEM;
 	m->gw = gw;
 	m->version = version;
+	m->timeout_ms = WS_MGMT_TIMEOUT_MS;
 	snprintf(name, sizeof(name), "ws_mgmt_%d", (int)getpid());
 	m->ring = rte_ring_create(name, WS_MGMT_RING_SIZE, rte_socket_id(), RING_F_SC_DEQ);
 	if (m->ring == NULL) {

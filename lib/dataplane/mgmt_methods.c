@@ -5,7 +5,9 @@
  * request to the control lcore (mgmt_priv.h). Application errors:
  *   -32000 peer exists, -32001 no such peer, -32002 table full,
  *   -32003 timeout, -32004 shutting down, -32005 busy (request queue
- *   full), -32010 the operation failed (data: errno).
+ *   full, or an earlier request timed out and control has not taken it
+ *   yet), -32010 the operation failed (data: errno). Out of memory on
+ *   either side is -32603.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -40,6 +42,11 @@ static int fail(struct ws_rpc_error *err, int ret)
 		return ws_rpc_error_set(err, ERR_SHUTDOWN, "the gateway is shutting down");
 	case -ENOBUFS:
 		return ws_rpc_error_set(err, ERR_BUSY, "busy: too many requests queued");
+	case -EBUSY:
+		return ws_rpc_error_set(err, ERR_BUSY,
+					"busy: the control lcore has not taken an earlier request yet");
+	case -ENOMEM:
+		return ws_rpc_error_set(err, WS_RPC_INTERNAL_ERROR, "Internal error: out of memory");
 	default:
 		ws_rpc_error_set(err, ERR_FAILED, "operation failed: %s", strerror(-ret));
 		err->data = json_pack("{s:i}", "errno", -ret);

@@ -116,6 +116,14 @@ struct ws_gw_mgmt {
 	bool thread_running;
 	volatile bool quit;
 	bool telemetry;
+	unsigned timeout_ms;            /* a waiter gives up after it (WS_MGMT_TIMEOUT_MS) */
+	/*
+	 * Requests whose waiter gave up and that control has not taken yet.
+	 * While there are any, control is stalled: callers are told at once
+	 * (-EBUSY) instead of each waiting timeout_ms on the single
+	 * management thread.
+	 */
+	uint32_t stalled;
 };
 
 /* mgmt.c */
@@ -123,10 +131,14 @@ struct ws_mgmt_req *ws_mgmt_req_new(uint32_t op);
 void ws_mgmt_req_free(struct ws_mgmt_req *r);
 /*
  * Hands r to the control lcore and waits. 0 with r's result (r->result
- * holds the operation's own 0 or -errno), or -ETIMEDOUT/-ESHUTDOWN/
- * -ENOBUFS: then r is no longer the caller's (freed here or by control).
+ * holds the operation's own 0 or -errno), or -ETIMEDOUT, -ESHUTDOWN,
+ * -ENOBUFS (queue full) or -EBUSY (an earlier request still untaken):
+ * then r is no longer the caller's (freed here or by control).
  */
 int ws_mgmt_call(struct ws_gw_mgmt *m, struct ws_mgmt_req *r);
+/* The control side: runs at most max queued requests with exec; how many it took. */
+typedef void ws_mgmt_exec_fn(void *ctx, struct ws_mgmt_req *r);
+unsigned ws_mgmt_serve(struct ws_gw_mgmt *m, ws_mgmt_exec_fn *exec, void *ctx, unsigned max);
 /* Every peer (chunked list requests); secrets only when asked. 0 or -errno. */
 int ws_mgmt_list_all(struct ws_gw_mgmt *m, bool secrets, struct ws_mgmt_peer **out,
 		     unsigned *n);
