@@ -76,7 +76,7 @@ if [ "${WS_SKIP_ASAN:-0}" != 1 ]; then
 		echo "== integration tests against the ASan + UBSan gateway =="
 		run_meson_tests build-asan "integration (asan)" integration \
 			handshake peers roaming restart config_example lcores \
-			mgmt_rpc mgmt_wg mgmt_ctl flood garbage replay faults
+			mgmt_rpc mgmt_wg mgmt_ctl mgmt_stall flood garbage replay faults
 	fi
 fi
 
