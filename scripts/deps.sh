@@ -6,6 +6,7 @@ WS_PACKAGES=(
 	gcc clang llvm libclang-rt-14-dev pkg-config meson ninja-build
 	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libjansson-dev libcunit1-dev
 	wireguard-go wireguard-tools iproute2 iperf3 iputils-ping ethtool procps python3
+	tcpdump jq
 )
 
 ws_ensure_deps() {
