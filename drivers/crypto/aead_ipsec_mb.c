@@ -97,7 +97,7 @@ static bool complete(const IMB_JOB *job)
 			ws_memzero(op->data, clen);
 		return false;
 	}
-	if (decrypt && !ws_memeq(s->tag, op->data + clen, WS_AEAD_TAG_LEN)) {
+	if (decrypt && !ws_tag_eq(s->tag, op->data + clen)) {
 		ws_memzero(op->data, clen);
 		op->status = -EBADMSG;
 		return false;

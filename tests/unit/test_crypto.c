@@ -774,6 +774,26 @@ static void test_memeq_is_zero(void)
 	CU_ASSERT(ws_is_zero(b, sizeof(b)));
 }
 
+/* The data path's tag compare: equal only when all 128 bits are. */
+static void test_tag_eq(void)
+{
+	uint8_t a[WS_AEAD_TAG_LEN + 1], b[WS_AEAD_TAG_LEN + 1];
+
+	for (int round = 0; round < 64; round++) {
+		ws_random(a, sizeof(a));
+		memcpy(b, a, sizeof(b));
+		/* Unaligned too: tags sit anywhere in a packet. */
+		CU_ASSERT(ws_tag_eq(a + (round & 1), b + (round & 1)));
+		for (unsigned bit = 0; bit < 8 * WS_AEAD_TAG_LEN; bit++) {
+			b[(round & 1) + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+			CU_ASSERT(!ws_tag_eq(a + (round & 1), b + (round & 1)));
+			b[(round & 1) + bit / 8] ^= (uint8_t)(1u << (bit % 8));
+		}
+		ws_random(b, sizeof(b));
+		CU_ASSERT(ws_tag_eq(a, b) == (memcmp(a, b, WS_AEAD_TAG_LEN) == 0));
+	}
+}
+
 static void test_random(void)
 {
 	uint8_t a[32], b[32];
@@ -827,6 +847,7 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_base64_roundtrip),
 	WS_TEST(test_base64_rejects),
 	WS_TEST(test_memeq_is_zero),
+	WS_TEST(test_tag_eq),
 	WS_TEST(test_random),
 	{NULL, NULL},
 };
