@@ -64,6 +64,52 @@ uint32_t ws_random_u32(void)
 	return randombytes_random();
 }
 
+static __thread struct {
+	uint8_t bytes[WS_RANDOM_POOL_LEN];
+	size_t avail; /* unread bytes, at the end of bytes[] */
+} pool;
+
+static void pool_refill(void)
+{
+	uint8_t seed[randombytes_SEEDBYTES];
+
+	ws_random(seed, sizeof(seed));
+	randombytes_buf_deterministic(pool.bytes, sizeof(pool.bytes), seed);
+	ws_memzero(seed, sizeof(seed));
+	pool.avail = sizeof(pool.bytes);
+}
+
+void ws_random_public(void *p, size_t len)
+{
+	uint8_t *out = p;
+
+	if (len > sizeof(pool.bytes) / 4) {
+		ws_random(p, len);
+		return;
+	}
+	while (len > 0) {
+		size_t n, from;
+
+		if (pool.avail == 0)
+			pool_refill();
+		n = len < pool.avail ? len : pool.avail;
+		from = sizeof(pool.bytes) - pool.avail;
+		memcpy(out, pool.bytes + from, n);
+		ws_memzero(pool.bytes + from, n);
+		pool.avail -= n;
+		out += n;
+		len -= n;
+	}
+}
+
+uint32_t ws_random_public_u32(void)
+{
+	uint32_t v;
+
+	ws_random_public(&v, sizeof(v));
+	return v;
+}
+
 /* Uniform in [0, upper_bound) without modulo bias; 0 when upper_bound < 2. */
 uint32_t ws_random_uniform(uint32_t upper_bound)
 {

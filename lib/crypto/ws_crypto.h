@@ -125,6 +125,19 @@ uint32_t ws_random_u32(void);
 uint32_t ws_random_uniform(uint32_t upper_bound);
 
 /*
+ * Random bytes for values that go on the wire in the clear and need only
+ * be unpredictable and unique (cookie-reply nonces, receiver indices),
+ * never for keys. Served from a per-thread pool of WS_RANDOM_POOL_LEN
+ * bytes: a refill draws a fresh 32-byte seed from the kernel and expands
+ * it with ChaCha20 (libsodium), so one system call serves some hundred
+ * calls; bytes handed out are wiped from the pool. The pool is not reset
+ * across fork(): the process does not fork once it serves traffic.
+ */
+enum { WS_RANDOM_POOL_LEN = 4096 };
+void ws_random_public(void *p, size_t len);
+uint32_t ws_random_public_u32(void);
+
+/*
  * Base64 of a 32-byte key as wg(8) prints it (44 chars + NUL), and back:
  * 0, or -EINVAL (key zeroed) unless b64 is exactly 44 padded characters.
  */

@@ -167,7 +167,7 @@ int ws_cookie_checker_create_reply(struct ws_cookie_checker *c, struct ws_msg_co
 		goto out;
 	dst->header.type = WS_MSG_COOKIE;
 	dst->receiver_index = sender_index;
-	ws_random(dst->nonce, sizeof(dst->nonce));
+	ws_random_public(dst->nonce, sizeof(dst->nonce));
 	/* The mac1 as AD ties the reply to the message it answers. */
 	ws_xaead_encrypt(dst->encrypted_cookie, cookie, sizeof(cookie), macs->mac1,
 			 WS_COOKIE_LEN, dst->nonce, c->cookie_key);

@@ -146,7 +146,7 @@ int ws_index_insert(struct ws_index_table *t, enum ws_index_kind kind, void *obj
 	if (!kind_valid(kind) || !obj_valid(obj) || index_out == NULL)
 		return -EINVAL;
 	for (unsigned tries = 0; tries < INSERT_TRIES; tries++) {
-		uint32_t index = ws_random_u32();
+		uint32_t index = ws_random_public_u32();
 
 		/* Adding an existing key would overwrite it: draw again. */
 		if (rte_hash_lookup(t->hash, &index) >= 0)

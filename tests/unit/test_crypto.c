@@ -794,6 +794,53 @@ static void test_tag_eq(void)
 	}
 }
 
+/*
+ * The per-thread pool behind ws_random_public: every call gets fresh
+ * bytes across refills, calls of every size (odd ones that straddle a
+ * refill, and large ones that bypass the pool) are filled completely,
+ * and the bits come out balanced.
+ */
+static void test_random_public(void)
+{
+	enum { NONCES = 3 * WS_RANDOM_POOL_LEN / 24 + 7, NONCE = 24 };
+	static uint8_t nonces[NONCES][NONCE];
+	static uint8_t big[WS_RANDOM_POOL_LEN + 1];
+	unsigned long ones = 0, bits = 0;
+	uint8_t odd[37];
+
+	for (unsigned i = 0; i < NONCES; i++) {
+		ws_random_public(nonces[i], NONCE);
+		for (unsigned j = 0; j < NONCE; j++)
+			ones += (unsigned)__builtin_popcount(nonces[i][j]);
+		bits += 8 * NONCE;
+	}
+	for (unsigned i = 0; i < NONCES; i++)
+		for (unsigned j = i + 1; j < NONCES; j++)
+			CU_ASSERT_FATAL(memcmp(nonces[i], nonces[j], NONCE) != 0);
+	/* Over 70,000 bits: a fair source lands within 1% of half. */
+	CU_ASSERT(ones > bits / 2 - bits / 100 && ones < bits / 2 + bits / 100);
+
+	for (size_t len = 1; len <= sizeof(odd); len += 3) {
+		memset(odd, 0, sizeof(odd));
+		for (int tries = 0; tries < 4; tries++) {
+			uint8_t once[sizeof(odd)] = {0};
+
+			ws_random_public(once, len);
+			for (size_t j = 0; j < len; j++)
+				odd[j] |= once[j];
+			CU_ASSERT(ws_is_zero(once + len, sizeof(once) - len));
+		}
+		/* Four draws leave a byte zero with odds of 2^-32. */
+		for (size_t j = 0; j < len; j++)
+			CU_ASSERT(odd[j] != 0);
+	}
+	ws_random_public(big, sizeof(big));
+	CU_ASSERT(!ws_is_zero(big, 64) && !ws_is_zero(big + sizeof(big) - 64, 64));
+	ws_random_public(odd, 0);
+	CU_ASSERT(ws_random_public_u32() != ws_random_public_u32() ||
+		  ws_random_public_u32() != ws_random_public_u32());
+}
+
 static void test_random(void)
 {
 	uint8_t a[32], b[32];
@@ -849,6 +896,7 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_memeq_is_zero),
 	WS_TEST(test_tag_eq),
 	WS_TEST(test_random),
+	WS_TEST(test_random_public),
 	{NULL, NULL},
 };
 
