@@ -250,11 +250,12 @@ static void handshake_one(struct ws_gw *gw, struct ws_ratelimiter *rl, struct rt
  * depth rule (the kernel's) fires when handshakes arrive faster than the
  * lcore can do them; sharing an lcore with packets, handshakes already
  * hurt long before that. So the lcore is also under load while, over
- * the last window, handshakes took more than 1/WS_HS_SHARE_DIV of its
- * time and data went through the gateway meanwhile (WS_HS_DATA_MIN
- * packets a window, not just the keepalives that confirm sessions): initiations without a valid
- * cookie then get cookie replies, not Diffie-Hellman work. An idle
- * gateway still does handshakes at full speed.
+ * the last window, handshakes took more than half of the share their
+ * credit allows (1/WS_HS_CAP_DIV of the time) and data went through the
+ * gateway meanwhile (WS_HS_DATA_MIN packets a window, not just the
+ * keepalives that confirm sessions): initiations without a valid cookie
+ * then get cookie replies, not Diffie-Hellman work, before the credit
+ * runs dry. An idle gateway still does handshakes at full speed.
  */
 static bool hs_hot(struct ws_gw *gw, const struct ws_lcore *lc, unsigned h, uint64_t now)
 {
@@ -271,8 +272,8 @@ static bool hs_hot(struct ws_gw *gw, const struct ws_lcore *lc, unsigned h, uint
 		rx += __atomic_load_n(&gw->stats[i].encrypted, __ATOMIC_RELAXED) +
 		      __atomic_load_n(&gw->stats[i].decrypted, __ATOMIC_RELAXED);
 	w->data = w->start != 0 && rx - w->rx >= WS_HS_DATA_MIN;
-	w->hot = w->data &&
-		 w->cycles * WS_HS_SHARE_DIV > (now - w->start) * rte_get_tsc_hz() / WS_NSEC_PER_SEC;
+	w->hot = w->data && w->cycles * 2 * WS_HS_CAP_DIV >
+				    (now - w->start) * rte_get_tsc_hz() / WS_NSEC_PER_SEC;
 	w->start = now;
 	w->rx = rx;
 	w->cycles = 0;
@@ -284,10 +285,11 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	unsigned h = lc->hs < ws_gw_n_hs(gw) ? lc->hs : 0;
 	struct rte_ring *ring = *ws_gw_hs_ring(gw, h);
 	struct ws_ratelimiter *rl = *ws_gw_hs_ratelimiter(gw, h);
+	struct ws_ctl_hs_window *w = &gw->dev->hs_win[h];
 	uint64_t *next_gc = &gw->dev->hs_next_gc[h];
 	struct rte_mbuf *ms[WS_CTL_BURST];
-	uint64_t now;
-	bool under_load, hot;
+	uint64_t now, t0;
+	bool under_load, hot, may;
 	unsigned n, depth, bound;
 
 	if (ring == NULL || rl == NULL)
@@ -297,26 +299,31 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	bound = rte_ring_get_capacity(ring);
 	hot = hs_hot(gw, lc, h, now);
 	under_load = ws_cookie_under_load(ws_gw_hs_load(gw, h), hot ? bound : depth, bound, now);
+	t0 = rte_rdtsc();
+	may = ws_ctl_hs_credit_ok(&w->credit, t0, rte_get_tsc_hz()) || !w->data ||
+	      !(lc->roles & (WS_ROLE_RX | WS_ROLE_WORKER | WS_ROLE_TX));
 	/*
 	 * A bounded budget per poll, as every run-to-completion stage has:
 	 * draining the queue whole would keep its depth at 0 however hard
 	 * initiations flood in, so "under load" would never hold and every
 	 * one of them would cost a Diffie-Hellman while the lcore's packets
 	 * wait. Bounded, a flood backs up and turns into cookie replies. Under
-	 * load on an lcore that carries data, a smaller budget still: cookie
-	 * replies cost too, and what the queue cannot hold is dropped at RX
-	 * for next to nothing.
+	 * load on an lcore that carries data, a smaller budget still, and
+	 * nothing at all while the credit is spent: cookie replies cost too,
+	 * and what the queue cannot hold is dropped at RX for next to nothing.
 	 */
-	n = rte_ring_dequeue_burst(ring, (void **)ms,
-				   under_load && gw->dev->hs_win[h].data ? WS_HS_BUDGET_HOT
-									 : WS_HS_BUDGET,
-				   NULL);
+	n = !may ? 0
+		 : rte_ring_dequeue_burst(ring, (void **)ms,
+					  under_load && w->data ? WS_HS_BUDGET_HOT : WS_HS_BUDGET,
+					  NULL);
 	if (n > 0) {
-		uint64_t t0 = rte_rdtsc();
+		uint64_t spent;
 
 		for (unsigned i = 0; i < n; i++)
 			handshake_one(gw, rl, ms[i], under_load, now);
-		gw->dev->hs_win[h].cycles += rte_rdtsc() - t0;
+		spent = rte_rdtsc() - t0;
+		w->cycles += spent;
+		ws_ctl_hs_credit_charge(&w->credit, spent);
 	}
 	if (now >= *next_gc) {
 		ws_ratelimiter_gc(rl, now);

@@ -32,7 +32,8 @@ enum {
 	WS_CTL_BURST = WS_BURST,
 	WS_HS_BUDGET = 16,              /* handshake messages per poll, at most */
 	WS_HS_BUDGET_HOT = 2,           /* ... under load, on an lcore that carries data */
-	WS_HS_SHARE_DIV = 8,            /* handshakes beside data: at most 1/8 of the lcore */
+	WS_HS_CAP_DIV = 32,             /* handshakes beside data: at most 1/32 of the lcore */
+	WS_HS_CREDIT_DEPTH_DIV = 500,   /* ... saved up for at most 1/500 s of the lcore */
 	WS_HS_DATA_MIN = 1000,          /* data packets a window that count as traffic */
 	WS_HS_WINDOW_NS = 100000000ull, /* measured over windows of 100 ms */
 };
@@ -48,8 +49,47 @@ struct ws_ctl_nh {
 	unsigned n;
 };
 
+/*
+ * Handshake work on an lcore that also moves data: a bucket of TSC cycles
+ * that fills at 1/WS_HS_CAP_DIV of the lcore's time, holds at most
+ * 1/WS_HS_CREDIT_DEPTH_DIV of a second's cycles, and is charged with what
+ * the handshakes took. While the gateway carries data, the handshake poll
+ * takes nothing from its queue when the bucket is empty, so a flood of
+ * initiations, answered or not, never takes more than about that share
+ * of the lcore from the established tunnels: the queue backs up, "under
+ * load" holds, and RX drops what the queue cannot hold.
+ */
+struct ws_ctl_hs_credit {
+	int64_t cycles;                 /* may go below 0: a handshake overdraws */
+	uint64_t tsc;                   /* last refill */
+};
+
+/* Refill up to tsc; true when handshake work may run now. */
+static inline bool ws_ctl_hs_credit_ok(struct ws_ctl_hs_credit *c, uint64_t tsc, uint64_t hz)
+{
+	int64_t depth = (int64_t)(hz / WS_HS_CREDIT_DEPTH_DIV);
+
+	if (c->tsc != 0 && tsc > c->tsc) {
+		uint64_t add = (tsc - c->tsc) / WS_HS_CAP_DIV;
+
+		c->cycles = add >= (uint64_t)(depth - c->cycles) ? depth : c->cycles + (int64_t)add;
+	} else if (c->tsc == 0) {
+		c->cycles = depth;
+	}
+	c->tsc = tsc;
+	return c->cycles > 0;
+}
+
+static inline void ws_ctl_hs_credit_charge(struct ws_ctl_hs_credit *c, uint64_t cycles)
+{
+	c->cycles -= (int64_t)RTE_MIN(cycles, (uint64_t)INT64_MAX / 2);
+	if (c->cycles < INT64_MIN / 2)
+		c->cycles = INT64_MIN / 2;
+}
+
 /* A handshake lcore's time spent on handshakes, per window (control_handshake.c). */
 struct ws_ctl_hs_window {
+	struct ws_ctl_hs_credit credit; /* used when the lcore also moves data */
 	uint64_t start;                 /* ns; 0 before the first window */
 	uint64_t cycles;                /* TSC cycles in handshake_one this window */
 	uint64_t rx;                    /* the lcore's received packets at start */

@@ -283,6 +283,64 @@ static void test_cookie_under_load(void)
 	teardown();
 }
 
+/*
+ * The handshake credit: it fills at 1/WS_HS_CAP_DIV of the elapsed
+ * cycles up to its depth, a handshake may overdraw it, and an empty
+ * credit stops the handshake poll of an lcore that moves data while data
+ * flows, and only then.
+ */
+static void test_handshake_credit(void)
+{
+	const uint64_t hz = 1000000000, depth = hz / WS_HS_CREDIT_DEPTH_DIV;
+	struct ws_ctl_hs_credit c = { 0 };
+	struct ws_ctl_hs_window *w;
+	struct ws_lcore *lc;
+	uint64_t t = 1000;
+
+	CU_ASSERT(ws_ctl_hs_credit_ok(&c, t, hz) && c.cycles == (int64_t)depth);
+	ws_ctl_hs_credit_charge(&c, 3 * depth);
+	CU_ASSERT(c.cycles == -2 * (int64_t)depth);
+	t += WS_HS_CAP_DIV * depth;
+	CU_ASSERT(!ws_ctl_hs_credit_ok(&c, t, hz) && c.cycles == -(int64_t)depth);
+	CU_ASSERT(!ws_ctl_hs_credit_ok(&c, t - 5, hz) && c.cycles == -(int64_t)depth);
+	t += WS_HS_CAP_DIV * depth + WS_HS_CAP_DIV;
+	CU_ASSERT(ws_ctl_hs_credit_ok(&c, t, hz) && c.cycles == 1);
+	/* A long idle spell saves up no more than the depth. */
+	t += 1000 * WS_HS_CAP_DIV * depth;
+	CU_ASSERT(ws_ctl_hs_credit_ok(&c, t, hz) && c.cycles == (int64_t)depth);
+	ws_ctl_hs_credit_charge(&c, UINT64_MAX);
+	CU_ASSERT(c.cycles < 0 && c.cycles >= INT64_MIN / 2);
+
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	lc = &gw->lcores[rte_lcore_id()];
+	lc->roles |= WS_ROLE_RX;
+	w = &gw->dev->hs_win[0];
+	sim_send_initiation(peer_ip);
+	/* Data flows in the current window and the credit is spent. */
+	w->start = ws_gw_now();
+	w->data = true;
+	w->credit.tsc = rte_rdtsc();
+	w->credit.cycles = -(int64_t)(rte_get_tsc_hz() * 3600);
+	poll_ctl();
+	CU_ASSERT(rte_ring_count(gw->hs_in) == 1);
+	CU_ASSERT(gw->stats[rte_lcore_id()].handshakes_in == 0);
+	/* An lcore with no data role is not held back. */
+	lc->roles &= ~(uint32_t)(WS_ROLE_RX | WS_ROLE_WORKER | WS_ROLE_TX);
+	poll_ctl();
+	CU_ASSERT(rte_ring_count(gw->hs_in) == 0);
+	CU_ASSERT(gw->stats[rte_lcore_id()].handshakes_in == 1);
+	rte_pktmbuf_free(out_frame(&(struct ws_net_pkt){ 0 }, peer_ip, &peer_mac));
+	/* Nor is one when no data flows. */
+	lc->roles |= WS_ROLE_RX;
+	w->data = false;
+	sim_send_initiation(peer_ip);
+	poll_ctl();
+	CU_ASSERT(rte_ring_count(gw->hs_in) == 0);
+	CU_ASSERT(gw->stats[rte_lcore_id()].handshakes_in == 2);
+	CU_ASSERT(w->credit.cycles < -(int64_t)(rte_get_tsc_hz() * 3599));
+	teardown();
+}
+
 static struct rte_mbuf *arp_frame(uint16_t op, const struct rte_ether_addr *sha,
 				  const uint8_t sip[4], const struct rte_ether_addr *tha,
 				  const uint8_t tip[4])
@@ -797,6 +855,7 @@ int main(void)
 		WS_TEST(test_initiator_staging),
 		WS_TEST(test_keepalive_and_overflow),
 		WS_TEST(test_cookie_under_load),
+		WS_TEST(test_handshake_credit),
 		WS_TEST(test_arp_and_held_frames),
 		WS_TEST(test_nd_and_echo),
 		WS_TEST(test_handshake_lcores),
