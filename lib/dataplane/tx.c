@@ -47,12 +47,27 @@ struct tx_port_buf {
 	struct rte_mbuf *pkts[WS_BURST];
 };
 
+/*
+ * The last destination this poll routed out of a port, with its next hop
+ * and that hop's MAC: the packets of a burst mostly go the same way, so
+ * the route and neighbour lookups run once per run of them. Kept for one
+ * poll only, so a neighbour that changes is seen at the next poll.
+ */
+struct tx_hop {
+	bool valid;
+	bool usable;                    /* the neighbour entry has a MAC */
+	struct ws_endpoint dst;         /* address only (port 0) */
+	struct ws_endpoint nh;
+	struct rte_ether_addr mac;
+};
+
 struct tx_ctx {
 	struct ws_gw *gw;
 	struct ws_lcore *lc;
 	uint64_t now;
 	struct ws_dp_peer_acc acc;
 	struct tx_port_buf out[WS_MAX_PORTS];
+	struct tx_hop hop[WS_MAX_PORTS];
 };
 
 /* IPv4 identification of the outer headers, per TX lcore. */
@@ -315,12 +330,31 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 }
 
 /* Ethernet in front of an IP packet leaving by port towards nh. */
+/* The next hop towards dst out of port (see struct tx_hop), or NULL: no route. */
+static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct ws_endpoint *dst)
+{
+	struct tx_hop *h = &c->hop[port];
+	unsigned alen = ws_endpoint_addr_len(dst);
+
+	if (h->valid && h->dst.family == dst->family && memcmp(h->dst.addr, dst->addr, alen) == 0)
+		return h;
+	h->valid = false;
+	if (ws_dp_route(c->gw, port, dst, &h->nh) != 0)
+		return NULL;
+	memset(&h->dst, 0, sizeof(h->dst));
+	h->dst.family = dst->family;
+	memcpy(h->dst.addr, dst->addr, alen);
+	h->usable = ws_neigh_usable(ws_neigh_lookup(c->gw->neigh, h->nh.family, h->nh.addr,
+						    &h->mac));
+	h->valid = true;
+	return h;
+}
+
 static void tx_eth_out(struct tx_ctx *c, struct rte_mbuf *m, unsigned port,
-		       const struct ws_endpoint *nh)
+		       const struct tx_hop *h)
 {
 	const struct ws_gw_port *gp = &c->gw->ports[port];
-	uint16_t type = nh->family == WS_AF_INET ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
-	struct rte_ether_addr mac;
+	uint16_t type = h->nh.family == WS_AF_INET ? RTE_ETHER_TYPE_IPV4 : RTE_ETHER_TYPE_IPV6;
 	uint8_t *eth;
 
 	eth = (uint8_t *)rte_pktmbuf_prepend(m, RTE_ETHER_HDR_LEN);
@@ -328,13 +362,12 @@ static void tx_eth_out(struct tx_ctx *c, struct rte_mbuf *m, unsigned port,
 		ws_dp_drop(c->lc, m, WS_GW_DROP_NO_ROOM);
 		return;
 	}
-	if (ws_neigh_usable(ws_neigh_lookup(c->gw->neigh, nh->family, nh->addr, &mac))) {
-		ws_net_build_eth(eth, RTE_ETHER_HDR_LEN, &mac, &gp->net.mac, type);
+	ws_net_build_eth(eth, RTE_ETHER_HDR_LEN, h->usable ? &h->mac : &zero_mac, &gp->net.mac,
+			 type);
+	if (h->usable)
 		tx_queue(c, port, m);
-	} else {
-		ws_net_build_eth(eth, RTE_ETHER_HDR_LEN, &zero_mac, &gp->net.mac, type);
-		ws_dp_to_neigh(c->gw, c->lc, m, port, nh);
-	}
+	else
+		ws_dp_to_neigh(c->gw, c->lc, m, port, &h->nh);
 }
 
 static bool tx_source_allowed(const struct ws_gw *gw, const struct ws_net_inner *in,
@@ -443,7 +476,8 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	struct ws_keypair_facts facts;
 	struct ws_dp_peer_acc *a;
 	struct ws_net_inner in;
-	struct ws_endpoint ep, nh;
+	const struct tx_hop *hop;
+	struct ws_endpoint ep;
 	struct ws_gw_peer *peer;
 	uint32_t plain_len;
 	int local;
@@ -509,11 +543,12 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		ws_dp_drop(lc, m, WS_GW_DROP_TTL_EXPIRED);
 		return;
 	}
-	if (ws_dp_route(gw, (unsigned)gw->clear_port, &in.dst, &nh) != 0) {
+	hop = tx_hop(c, (unsigned)gw->clear_port, &in.dst);
+	if (hop == NULL) {
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROUTE);
 		return;
 	}
-	tx_eth_out(c, m, (unsigned)gw->clear_port, &nh);
+	tx_eth_out(c, m, (unsigned)gw->clear_port, hop);
 }
 
 static enum ws_gw_drop tx_seal_failure(int32_t status)
@@ -537,10 +572,9 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	const struct ws_gw_port *tp = &gw->ports[port];
 	struct ws_net_udp_out o;
 	struct ws_dp_peer_acc *a;
+	const struct tx_hop *hop;
 	struct ws_gw_peer *peer;
-	struct ws_endpoint nh;
 	uint32_t msg_len, hdrs;
-	bool resolved;
 	uint8_t *buf;
 
 	if (meta->status != 0) {
@@ -562,7 +596,8 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROUTE);
 		return;
 	}
-	if (ws_dp_route(gw, port, &o.dst, &nh) != 0) {
+	hop = tx_hop(c, port, &o.dst);
+	if (hop == NULL) {
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROUTE);
 		return;
 	}
@@ -573,9 +608,7 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROOM);
 		return;
 	}
-	resolved = ws_neigh_usable(ws_neigh_lookup(gw->neigh, nh.family, nh.addr, &o.dst_mac));
-	if (!resolved)
-		o.dst_mac = zero_mac;
+	o.dst_mac = hop->usable ? hop->mac : zero_mac;
 	o.src_mac = tp->net.mac;
 	o.ip_id = RTE_PER_LCORE(tx_ip_id)++;
 	if (ws_net_build_udp(buf, hdrs + msg_len, &o, msg_len) < 0) {
@@ -588,10 +621,10 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		a->ev |= WS_EV_DATA_SENT;
 	a->tx_bytes += msg_len;
 	a->tx_packets++;
-	if (resolved)
+	if (hop->usable)
 		tx_queue(c, port, m);
 	else
-		ws_dp_to_neigh(gw, lc, m, port, &nh);
+		ws_dp_to_neigh(gw, lc, m, port, &hop->nh);
 }
 
 static void tx_ordered(struct tx_ctx *c, struct rte_mbuf *m)
@@ -689,8 +722,10 @@ void ws_tx_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	c.lc = lc;
 	c.now = 0;
 	memset(&c.acc, 0, sizeof(c.acc));
-	for (p = 0; p < WS_MAX_PORTS; p++)
+	for (p = 0; p < WS_MAX_PORTS; p++) {
 		c.out[p].n = 0;
+		c.hop[p].valid = false;
+	}
 
 	if (tx_collect(&c) != 0) {
 		c.now = ws_lcore_now(lc);

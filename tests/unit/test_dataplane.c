@@ -716,6 +716,57 @@ static void test_unresolved_next_hop(void)
 	assert_pool_full();
 }
 
+/*
+ * TX routes and resolves once per run of packets to the same destination
+ * in a poll: packets to other destinations in the same burst still get
+ * their own next hop and MAC (or wait for resolution), and a neighbour
+ * that changes between polls is seen by the next one.
+ */
+static void test_next_hop_per_packet(void)
+{
+	const uint8_t other[4] = { 10, 1, 0, 3 }, third[4] = { 10, 1, 0, 4 };
+	const struct rte_ether_addr third_mac = {{ 0x02, 0, 0, 0, 0, 0x05 }};
+	const struct rte_ether_addr moved_mac = {{ 0x02, 0, 0, 0, 0, 0x06 }};
+	const uint8_t *dst[] = { host_ip, other, host_ip, third, host_ip };
+	const struct rte_ether_addr *want[] = { &host_mac, &host_mac, &third_mac, &host_mac };
+	uint8_t ip[2048], frame[2048];
+	struct rte_mbuf *out[8];
+	uint32_t ilen, len;
+	uint64_t counter = 6500;     /* between test_unresolved_next_hop's and test_ttl_expires' */
+
+	reset_counters();
+	CU_ASSERT_FATAL(ws_neigh_set_static(gw->neigh, WS_AF_INET, third, &third_mac) == 0);
+	for (unsigned i = 0; i < RTE_DIM(dst); i++) {
+		ilen = make_ip(ip, WS_AF_INET, tun_ip, dst[i], 45, (uint8_t)i);
+		len = make_wg_frame(frame, ip, ilen, counter++, 51820, kp->recv_key);
+		inject(PORT_WAN, frame, len);
+	}
+	pipeline();
+	CU_ASSERT_EQUAL_FATAL(collect(PORT_LAN, out, 8), 4);
+	for (unsigned i = 0; i < 4; i++)
+		CU_ASSERT(rte_is_same_ether_addr(
+			&rte_pktmbuf_mtod(out[i], struct rte_ether_hdr *)->dst_addr, want[i]));
+	free_all(out, 4);
+	/* 10.1.0.3 has no MAC: its packet waits for resolution at control. */
+	CU_ASSERT_EQUAL_FATAL(rte_ring_dequeue_burst(gw->ctl_in, (void **)out, 8, NULL), 1);
+	CU_ASSERT(memcmp(ws_meta(out[0])->nh.addr, other, 4) == 0);
+	free_all(out, 1);
+
+	/* The host moves to another MAC: the next poll sends there. */
+	CU_ASSERT_FATAL(ws_neigh_set_static(gw->neigh, WS_AF_INET, host_ip, &moved_mac) == 0);
+	ilen = make_ip(ip, WS_AF_INET, tun_ip, host_ip, 45, 0x55);
+	len = make_wg_frame(frame, ip, ilen, counter++, 51820, kp->recv_key);
+	inject(PORT_WAN, frame, len);
+	pipeline();
+	CU_ASSERT_EQUAL_FATAL(collect(PORT_LAN, out, 8), 1);
+	CU_ASSERT(rte_is_same_ether_addr(&rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *)->dst_addr,
+					 &moved_mac));
+	free_all(out, 1);
+	CU_ASSERT_FATAL(ws_neigh_set_static(gw->neigh, WS_AF_INET, host_ip, &host_mac) == 0);
+	CU_ASSERT_FATAL(ws_neigh_delete(gw->neigh, WS_AF_INET, third) == 0);
+	assert_pool_full();
+}
+
 static void test_ttl_expires(void)
 {
 	uint8_t ip[2048], frame[2048];
@@ -822,6 +873,7 @@ int main(void)
 		WS_TEST(test_keepalive_and_roaming),
 		WS_TEST(test_order_kept),
 		WS_TEST(test_unresolved_next_hop),
+		WS_TEST(test_next_hop_per_packet),
 		WS_TEST(test_ttl_expires),
 		WS_TEST(test_hop_checksum),
 		WS_TEST(test_control_frames_and_stats),
