@@ -56,7 +56,7 @@ struct tx_port_buf {
 struct tx_hop {
 	bool valid;
 	bool usable;                    /* the neighbour entry has a MAC */
-	struct ws_endpoint dst;         /* address only (port 0) */
+	struct ws_endpoint dst;         /* compared by address only */
 	struct ws_endpoint nh;
 	struct rte_ether_addr mac;
 };
@@ -334,16 +334,13 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct ws_endpoint *dst)
 {
 	struct tx_hop *h = &c->hop[port];
-	unsigned alen = ws_endpoint_addr_len(dst);
 
-	if (h->valid && h->dst.family == dst->family && memcmp(h->dst.addr, dst->addr, alen) == 0)
+	if (h->valid && ws_endpoint_addr_equal(&h->dst, dst))
 		return h;
 	h->valid = false;
 	if (ws_dp_route(c->gw, port, dst, &h->nh) != 0)
 		return NULL;
-	memset(&h->dst, 0, sizeof(h->dst));
-	h->dst.family = dst->family;
-	memcpy(h->dst.addr, dst->addr, alen);
+	h->dst = *dst;
 	h->usable = ws_neigh_usable(ws_neigh_lookup(c->gw->neigh, h->nh.family, h->nh.addr,
 						    &h->mac));
 	h->valid = true;

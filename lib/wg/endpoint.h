@@ -29,10 +29,19 @@ static inline unsigned ws_endpoint_addr_len(const struct ws_endpoint *ep)
 	return ep->family == WS_AF_INET ? 4 : ep->family == WS_AF_INET6 ? 16 : 0;
 }
 
+/* Same family and address (constant-size compares: no library call per packet). */
+static inline bool ws_endpoint_addr_equal(const struct ws_endpoint *a, const struct ws_endpoint *b)
+{
+	if (a->family != b->family)
+		return false;
+	if (a->family == WS_AF_INET)
+		return memcmp(a->addr, b->addr, 4) == 0;
+	return a->family != WS_AF_INET6 || memcmp(a->addr, b->addr, 16) == 0;
+}
+
 static inline bool ws_endpoint_equal(const struct ws_endpoint *a, const struct ws_endpoint *b)
 {
-	return a->family == b->family && a->port == b->port &&
-	       memcmp(a->addr, b->addr, ws_endpoint_addr_len(a)) == 0;
+	return a->port == b->port && ws_endpoint_addr_equal(a, b);
 }
 
 static inline void ws_endpoint_v4(struct ws_endpoint *ep, const uint8_t addr[4], uint16_t port)
