@@ -126,4 +126,12 @@ void ws_dp_routes_free(struct ws_gw *gw);
 void ws_dp_to_neigh(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *m, unsigned port,
 		    const struct ws_endpoint *nh);
 
+/*
+ * The stages of an lcore with lc->inline_rtc, called by RX on a burst in
+ * order (n <= WS_BURST): seal or open every packet (meta->status set), then
+ * the ordered checks and transmission, as a TX poll does for a stream.
+ */
+void ws_worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pkts, unsigned n);
+void ws_tx_inline(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pkts, unsigned n);
+
 #endif /* WS_DP_PRIV_H */

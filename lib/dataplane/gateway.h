@@ -276,6 +276,12 @@ struct ws_lcore {
 	unsigned thread_id;             /* RCU reader id */
 	struct ws_lcore_stats *stats;
 	uint64_t now;                   /* ws_gw_now() of this loop iteration; 0 = read it */
+	/*
+	 * RX, the only worker and the only TX lcore in one: a burst RX takes
+	 * is sealed or opened and sent right away, in order, with no rings
+	 * and no reorder stage between (control's stream still uses them).
+	 */
+	bool inline_rtc;
 } __rte_cache_aligned;                  /* written by its lcore: no line shared with the next */
 
 struct ws_gw {

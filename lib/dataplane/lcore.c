@@ -203,10 +203,17 @@ int ws_gw_lcores_plan(struct ws_gw *gw)
 	}
 	gw->control_stream = (uint8_t)n_rx;
 	gw->n_streams = n_rx + 1;
+	RTE_LCORE_FOREACH(id) {
+		const uint32_t all = WS_ROLE_RX | WS_ROLE_WORKER | WS_ROLE_TX;
+
+		gw->lcores[id].inline_rtc = (gw->lcores[id].roles & all) == all &&
+					    gw->n_workers == 1 && ws_gw_n_tx(gw) == 1;
+	}
 	RTE_LCORE_FOREACH(id)
 		if (gw->lcores[id].roles != 0)
-			LCORE_LOG(INFO, "lcore %u: %s\n", id,
-				  roles_str(gw->lcores[id].roles, buf, sizeof(buf)));
+			LCORE_LOG(INFO, "lcore %u: %s%s\n", id,
+				  roles_str(gw->lcores[id].roles, buf, sizeof(buf)),
+				  gw->lcores[id].inline_rtc ? " (inline: no rings between them)" : "");
 	return 0;
 }
 

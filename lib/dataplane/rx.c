@@ -40,6 +40,11 @@ static void rx_dispatch(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *
 
 	if (n == 0)
 		return;
+	if (lc->inline_rtc) {
+		ws_worker_crypt(gw, lc, pkts, n);
+		ws_tx_inline(gw, lc, pkts, n);
+		return;
+	}
 	if (nw == 0)
 		goto drop;
 	w = RTE_PER_LCORE(rx_next_worker) % nw;

@@ -710,26 +710,46 @@ static void tx_control_frames(struct tx_ctx *c)
 	}
 }
 
+static void tx_ctx_init(struct tx_ctx *c, struct ws_gw *gw, struct ws_lcore *lc)
+{
+	c->gw = gw;
+	c->lc = lc;
+	c->now = 0;
+	memset(&c->acc, 0, sizeof(c->acc));
+	for (unsigned p = 0; p < WS_MAX_PORTS; p++) {
+		c->out[p].n = 0;
+		c->hop[p].valid = false;
+	}
+}
+
+static void tx_flush_all(struct tx_ctx *c)
+{
+	for (unsigned p = 0; p < c->gw->n_ports && p < WS_MAX_PORTS; p++)
+		tx_flush(c, p);
+}
+
+void ws_tx_inline(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pkts, unsigned n)
+{
+	struct tx_ctx c;
+
+	tx_ctx_init(&c, gw, lc);
+	c.now = ws_lcore_now(lc);
+	for (unsigned i = 0; i < n; i++)
+		tx_ordered(&c, pkts[i]);
+	ws_dp_acc_flush(gw, &c.acc, c.now);
+	tx_flush_all(&c);
+}
+
 void ws_tx_poll(struct ws_gw *gw, struct ws_lcore *lc)
 {
 	struct tx_ctx c;
-	unsigned p;
 
-	c.gw = gw;
-	c.lc = lc;
-	c.now = 0;
-	memset(&c.acc, 0, sizeof(c.acc));
-	for (p = 0; p < WS_MAX_PORTS; p++) {
-		c.out[p].n = 0;
-		c.hop[p].valid = false;
-	}
-
+	tx_ctx_init(&c, gw, lc);
 	if (tx_collect(&c) != 0) {
 		c.now = ws_lcore_now(lc);
 		tx_drain_streams(&c);
 		ws_dp_acc_flush(gw, &c.acc, c.now);
 	}
 	tx_control_frames(&c);
-	for (p = 0; p < gw->n_ports && p < WS_MAX_PORTS; p++)
-		tx_flush(&c, p);
+	tx_flush_all(&c);
 }

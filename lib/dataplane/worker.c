@@ -116,8 +116,7 @@ static int worker_open_prep(struct rte_mbuf *m, struct ws_aead_op *op)
 	return 0;
 }
 
-static void worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pkts,
-			 unsigned n)
+void ws_worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pkts, unsigned n)
 {
 	struct ws_aead_op enc[WS_AEAD_BURST_MAX], dec[WS_AEAD_BURST_MAX];
 	struct rte_mbuf *encm[WS_AEAD_BURST_MAX], *decm[WS_AEAD_BURST_MAX];
@@ -212,7 +211,7 @@ void ws_worker_poll(struct ws_gw *gw, struct ws_lcore *lc)
 					   NULL);
 		if (n == 0)
 			continue;
-		worker_crypt(gw, lc, pkts, n);
+		ws_worker_crypt(gw, lc, pkts, n);
 		/* Room was counted before the dequeue and only we produce: all fit. */
 		worker_out(gw, lc->worker, n_tx, pkts, n);
 	}

@@ -4,7 +4,10 @@
 # IPv4 (argument 4, the default) or an IPv6 (argument 6) underlay, with
 # IPv4 and IPv6 inside: pings, iperf3 TCP both ways, iperf3 UDP at a modest
 # rate with no loss, and byte counters that agree between the peer's
-# `wg show` and the gateway's statistics.
+# `wg show` and the gateway's statistics. A second argument "rtc" runs the
+# gateway on one lcore, where a burst goes from RX through crypto to TX
+# inline; otherwise the worker has lcore 1 and the rings and the reorder
+# stage are between.
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -13,6 +16,10 @@ trap 'ws_topo_cleanup' EXIT
 trap 'exit 130' INT TERM
 
 outer=${1:-4}
+if [ "${2:-}" = rtc ]; then
+	export WS_LCORES=0
+	ws_log "one lcore: every role, the inline path"
+fi
 if [ "$outer" = 6 ]; then
 	gw_ep="[2001:db8:1::1]:51820" peer_ep="[2001:db8:1::2]:51820"
 else
@@ -26,6 +33,12 @@ ws_keys peer
 ws_gw_config "$WS_TMP/gw.json" \
 	"$(ws_peer_json "$(cat "$WS_TMP/peer.pub")" "$peer_ep" '["10.2.0.0/24", "fd00:2::/64"]')"
 WS_GW_ARGS="--stats-interval 1" ws_gw_start "$WS_TMP/gw.json" || exit 1
+if [ "${2:-}" = rtc ]; then
+	ws_check "the one lcore runs inline" grep -q "lcore 0: .*(inline" "$WS_TMP/gw.log"
+else
+	ws_check "RX and worker on separate lcores (rings between)" \
+		bash -c "! grep -q '(inline' '$WS_TMP/gw.log'"
+fi
 ws_peer_start "$WS_TMP/peer.key" "$(cat "$WS_TMP/gw.pub")" "$gw_ep"
 
 ws_check "host -> peer IPv4 ping (first contact)" ws_wait_ping "$WS_NS_HOST" 10.2.0.2 10
