@@ -20,6 +20,8 @@ void ws_args_usage(FILE *f, const char *prog)
 		"                            where the cores are shared)\n"
 		"  -P, --max-peers N         room for N peers (JSON-RPC adds them live;\n"
 		"                            default: the config's peers + 256)\n"
+		"  -R, --neigh-reachable MS  a next hop's MAC is used MS milliseconds after\n"
+		"                            it was confirmed, then re-probed (default 30000)\n"
 		"  -h, --help                this text\n"
 		"  -V, --version             the version\n"
 		"\n"
@@ -100,6 +102,10 @@ int ws_args_parse(int argc, char **argv, struct ws_args *out, char *err, size_t 
 		} else if (opt_is(a, "-P", "--max-peers")) {
 			if (opt_value(argc, argv, &i, &v, err, errlen) != 0 ||
 			    parse_uint(a, v, 1u << 24, &out->max_peers, err, errlen) != 0)
+				return -EINVAL;
+		} else if (opt_is(a, "-R", "--neigh-reachable")) {
+			if (opt_value(argc, argv, &i, &v, err, errlen) != 0 ||
+			    parse_uint(a, v, 3600000, &out->neigh_reachable_ms, err, errlen) != 0)
 				return -EINVAL;
 		} else if (opt_is(a, "-i", "--idle-sleep")) {
 			if (opt_value(argc, argv, &i, &v, err, errlen) != 0 ||

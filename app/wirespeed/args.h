@@ -21,6 +21,7 @@ struct ws_args {
 	unsigned stats_interval;        /* seconds; 0 = off */
 	unsigned idle_sleep_us;         /* 0 = busy poll */
 	unsigned max_peers;             /* 0 = the config's peers + 256 */
+	unsigned neigh_reachable_ms;    /* 0 = the neighbor cache's 30 s */
 	bool help;
 	bool version;
 	/* argv[0] and the EAL options; n_eal == 0 when the command line has none. */

@@ -215,6 +215,7 @@ int main(int argc, char **argv)
 
 	gw.idle_sleep_us = args.idle_sleep_us;
 	gw.max_peers = args.max_peers;
+	gw.neigh_reachable_ms = args.neigh_reachable_ms;
 	if (ws_gw_start(&gw, &cfg) != 0)
 		goto out_eal;
 	if (ws_gw_lcores_launch(&gw) != 0) {

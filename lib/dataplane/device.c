@@ -416,6 +416,7 @@ static int neigh_init(struct ws_gw *gw)
 		.capacity = WS_DEV_NEIGH_CAPACITY,
 		.socket_id = rte_socket_id(),
 		.qsv = gw->rcu,
+		.reachable_ns = (uint64_t)gw->neigh_reachable_ms * 1000000ull,
 	};
 	const struct ws_config *cfg = gw->cfg;
 

@@ -357,6 +357,8 @@ struct ws_gw {
 	struct ws_gw_mgmt *mgmt;
 	/* app: room for this many peers (JSON-RPC may add them); 0: the config's (bind). */
 	uint32_t max_peers;
+	/* app: how long a confirmed neighbor MAC is used before a re-probe; 0: 30 s. */
+	uint32_t neigh_reachable_ms;
 };
 
 /*

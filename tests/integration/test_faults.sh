@@ -5,6 +5,10 @@
 #    gateway re-initiates after 15 s of sending unanswered);
 #  - a clear-side next hop that never answers ARP: packets for it are
 #    queued, then counted NO_NEIGHBOR, none leaked;
+#  - a clear-side next hop that answered and then goes silent: with the
+#    neighbor entry's reachable time cut to 2 s (--neigh-reachable), the
+#    gateway re-probes it, gives up after its probes and counts what
+#    follows NO_NEIGHBOR;
 #  - JSON-RPC clients that send half a request and hang up: the gateway
 #    keeps serving;
 #  - SIGTERM with iperf3 running at full speed: clean exit, every mbuf
@@ -17,6 +21,7 @@ trap 'ws_topo_cleanup' EXIT
 trap 'exit 130' INT TERM
 
 UNANSWERED=${UNANSWERED:-20}   # echoes toward a next hop that never answers ARP
+STALE=${STALE:-100}            # echoes, 10 s, toward a next hop that went silent
 HALF=${HALF:-50}               # JSON-RPC clients hanging up mid-request
 
 ws_topo_create
@@ -24,7 +29,7 @@ ws_keys gw
 ws_keys peer
 ws_gw_config "$WS_TMP/gw.json" "$(ws_peer_json "$(cat "$WS_TMP/peer.pub")" 192.0.2.2:51820 \
 	'["10.2.0.0/24"]')"
-WS_GW_ARGS="--stats-interval 1" ws_gw_start "$WS_TMP/gw.json" || exit 1
+WS_GW_ARGS="--stats-interval 1 --neigh-reachable 2000" ws_gw_start "$WS_TMP/gw.json" || exit 1
 ws_peer_start "$WS_TMP/peer.key" "$(cat "$WS_TMP/gw.pub")" 192.0.2.1:51820
 ws_check "tunnel up" ws_wait_ping "$WS_NS_HOST" 10.2.0.2 15
 
@@ -72,6 +77,33 @@ ws_log "next hop 10.1.0.77 never answers ARP: $UNANSWERED echoes toward it"
 ws_nsx "$WS_NS_PEER" ping -c "$UNANSWERED" -i 0.1 -W 1 10.1.0.77 >/dev/null 2>&1
 sleep 4   # past the resolution's retries
 ws_check "the gateway still forwards to the host" ws_ping "$WS_NS_PEER" 10.1.0.2 3
+sleep 1.2
+nn_silent=$(ws_gw_drops NO_NEIGHBOR stats:)
+ws_check "every echo toward the silent next hop counted NO_NEIGHBOR ($nn_silent = $UNANSWERED)" \
+	[ "$nn_silent" = "$UNANSWERED" ]
+
+# Resolved, then gone: the host drops 10.1.0.78 (so answers neither ARP nor
+# echoes for it). The entry stays REACHABLE for up to 2 s, 3 unicast
+# probes 1 s apart go unanswered, then it is FAILED and what follows drops
+# at once: of 100 echoes over 10 s, roughly the last half.
+ws_log "next hop 10.1.0.78 answers, then goes silent: $STALE echoes toward it over 10 s"
+ws_nsx "$WS_NS_HOST" ip addr add 10.1.0.78/24 dev lan-h
+ws_check "10.1.0.78 answers through the tunnel" ws_wait_ping "$WS_NS_PEER" 10.1.0.78 10
+ws_nsx "$WS_NS_HOST" ip addr del 10.1.0.78/24 dev lan-h
+ws_nsx "$WS_NS_HOST" timeout 12 tcpdump -e -n -l -i lan-h "arp and arp[24:4] = 0x0a01004e" \
+	>"$WS_TMP/probes.txt" 2>/dev/null &
+WS_PIDS+=($!)
+ws_nsx "$WS_NS_PEER" ping -c "$STALE" -i 0.1 -W 1 10.1.0.78 >/dev/null 2>&1
+sleep 1.2
+stale_nn=$(( $(ws_gw_drops NO_NEIGHBOR stats:) - nn_silent ))
+ws_log "NO_NEIGHBOR toward the silenced next hop: $stale_nn of $STALE; ARP requests seen at the host:"
+sed 's/^/    /' "$WS_TMP/probes.txt"
+probes=$(grep -c "Request who-has 10.1.0.78" "$WS_TMP/probes.txt")
+ws_check "the gateway re-probed the silenced next hop: 1..3 ARP requests ($probes), unicast" \
+	[ "$probes" -ge 1 ] && [ "$probes" -le 3 ] && ! grep -q "ff:ff:ff:ff:ff:ff" "$WS_TMP/probes.txt"
+ws_check "echoes after the probes failed counted NO_NEIGHBOR (20 <= $stale_nn <= 80)" \
+	[ "$stale_nn" -ge 20 ] && [ "$stale_nn" -le 80 ]
+ws_check "the host is still reached" ws_ping "$WS_NS_PEER" 10.1.0.2 3
 
 ws_log "$HALF JSON-RPC clients hang up mid-request"
 python3 - "$WS_TMP/wsgw.sock" "$HALF" <<'PY'
@@ -103,7 +135,7 @@ ws_check "the transfer was running (lan rx_packets > 10000)" [ "$rx_busy" -gt 10
 ws_check "final counters printed" grep -q '^final: crypto' "$WS_TMP/gw.log"
 ws_check "JSON-RPC socket removed" [ ! -e "$WS_TMP/wsgw.sock" ]
 nn=$(ws_gw_drops NO_NEIGHBOR)
-ws_log "NO_NEIGHBOR $nn"
-ws_check "every echo toward the silent next hop counted NO_NEIGHBOR ($nn = $UNANSWERED)" \
-	[ "$nn" = "$UNANSWERED" ]
+ws_log "NO_NEIGHBOR $nn in all"
+ws_check "no other NO_NEIGHBOR drops ($nn = $UNANSWERED + $stale_nn)" \
+	[ "$nn" = $((UNANSWERED + stale_nn)) ]
 ws_finish
