@@ -190,6 +190,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "wirespeed: warning: security.core_dumps is on: a core dump "
 			"holds the private and preshared keys\n");
 	}
+	if (WS_REKEY_AFTER_TIME != 120)
+		fprintf(stderr, "wirespeed: warning: test build: sessions rekey after %d s "
+			"(the protocol's REKEY_AFTER_TIME is 120)\n", (int)WS_REKEY_AFTER_TIME);
 	if (check_crypto() != 0)
 		goto out_cfg;
 	if (args.n_eal == 0 && cfg.n_eal == 0) {

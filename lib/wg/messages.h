@@ -36,8 +36,12 @@ enum ws_sizes {
 
 /* Times in nanoseconds of a monotonic clock (the caller's, injected). */
 #define WS_NSEC_PER_SEC 1000000000ULL
+/* 120 by the protocol; a test build (meson -Drekey_after=N) shortens it. */
+#ifndef WS_REKEY_AFTER_TIME_SECS
+#define WS_REKEY_AFTER_TIME_SECS 120
+#endif
 enum ws_timer_secs {
-	WS_REKEY_AFTER_TIME = 120,
+	WS_REKEY_AFTER_TIME = WS_REKEY_AFTER_TIME_SECS,
 	WS_REJECT_AFTER_TIME = 180,
 	WS_REKEY_ATTEMPT_TIME = 90,
 	WS_REKEY_TIMEOUT = 5,

@@ -18,6 +18,11 @@
 # for an ASan build: its quarantine) and
 # WS_SOAK_FD_TOL (2). The figures are printed as "soak: ..." lines.
 # WS_SOAK_LOCK=1 turns on security.lock_memory (checks VmLck > 0).
+# WS_SOAK_NATURAL_REKEY=N: the gateway is a test build whose sessions
+# rekey after N seconds (meson -Drekey_after=N; scripts/test.sh runs it
+# with 10): nothing is forced, and the gateway must rekey on its own, as
+# initiator, about every N seconds while iperf3 runs, rotating its
+# keypairs through their mempool.
 #
 # Secrets: the config is 0640 (the gateway must warn); the JSON-RPC and
 # UAPI sockets are 0600; no private or preshared key (base64 or hex)
@@ -36,6 +41,7 @@ trap 'exit 130' INT TERM
 SECS=${WS_SOAK_SECONDS:-60}
 RATE=${WS_SOAK_RATE:-20M}
 REKEY=${WS_SOAK_REKEY:-5}
+NATURAL=${WS_SOAK_NATURAL_REKEY:-0}
 MBUF_TOL=${WS_SOAK_MBUF_TOL:-64}
 RSS_TOL=${WS_SOAK_RSS_TOL_KB:-16384}
 FD_TOL=${WS_SOAK_FD_TOL:-2}
@@ -72,6 +78,10 @@ WS_GW_ARGS="--stats-interval 1" ws_gw_start "$WS_TMP/gw.json" || exit 1
 PID=$WS_GW_PID
 SOCK=$WS_TMP/wsgw.sock
 UAPI=/var/run/wireguard/wsgw$WS_ID.sock
+if [ "$NATURAL" -gt 0 ]; then
+	ws_check "a test build whose sessions rekey after $NATURAL s" \
+		grep -q "warning: test build: sessions rekey after $NATURAL s" "$WS_TMP/gw.log"
+fi
 ws_check "config mode 0640: the gateway warns" \
 	grep -q "warning: .*gw.json: mode 0640 lets the group read it" "$WS_TMP/gw.log"
 ws_check "JSON-RPC socket is mode 0600" [ "$(stat -c %a "$SOCK" 2>/dev/null)" = 600 ]
@@ -170,17 +180,22 @@ python3 "$WS_TMP/churn.py" "$HERE" "$SOCK" "$WS_TMP/stop" "$WS_TMP/replies.log" 
 CHURN=$!
 WS_PIDS+=("$CHURN")
 
-hs_total() {
+hs_total() {   # [out]: the gateway's initiations only
 	python3 "$HERE/rpc.py" "$SOCK" stats.get |
-		python3 -c 'import json,sys; t=json.load(sys.stdin)["totals"]; print(t["handshakes_in"] + t["handshakes_out"])'
+		python3 -c 'import json,sys; t=json.load(sys.stdin)["totals"]
+print(t["handshakes_out"] if sys.argv[1:] == ["out"] else t["handshakes_in"] + t["handshakes_out"])' "$@"
 }
 HS0=$(hs_total)
+HS0_OUT=$(hs_total out)
 iperf_udp "$SECS" "$WS_TMP/iperf-soak.log" &
 IPERF=$!
 WS_PIDS+=("$IPERF")
 forced=0 gw_side=0
 end=$((SECONDS + SECS))
-while [ $SECONDS -lt $end ]; do
+while [ "$NATURAL" -gt 0 ] && [ $SECONDS -lt $end ]; do
+	sleep 1         # the gateway rekeys by itself
+done
+while [ "$NATURAL" = 0 ] && [ $SECONDS -lt $end ]; do
 	sleep "$REKEY"
 	[ $SECONDS -lt $end ] || break
 	if [ $((forced % 2)) = 0 ]; then
@@ -212,6 +227,13 @@ echo "soak: ${SECS}s, $forced handshakes forced ($gw_side by peer.remove/add)," 
 	"handshakes $HS0 -> $HS1, churn: $(cat "$WS_TMP/churn.log")"
 grep -E 'receiver|sender' "$WS_TMP/iperf-soak.log" | sed 's/^/soak: iperf3 /'
 ws_check "every forced handshake happened (>= $forced new)" ws_le $((HS0 + forced)) "$HS1"
+if [ "$NATURAL" -gt 0 ]; then
+	HS1_OUT=$(hs_total out)
+	want=$((SECS / NATURAL - 2))
+	echo "soak: the gateway initiated $((HS1_OUT - HS0_OUT)) handshakes in ${SECS}s (rekey after ${NATURAL}s)"
+	ws_check "the gateway rekeyed on its own (>= $want initiations)" \
+		ws_le $((HS0_OUT + want)) "$HS1_OUT"
+fi
 ws_check "churn added and removed peers" grep -qE 'rounds=[1-9][0-9]* .*errors=[1-9]' \
 	"$WS_TMP/churn.log"
 ws_check "tunnel still up after the soak" ws_wait_ping "$WS_NS_HOST" 10.2.0.2 10
