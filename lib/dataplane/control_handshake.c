@@ -288,9 +288,9 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	struct ws_ctl_hs_window *w = &gw->dev->hs_win[h];
 	uint64_t *next_gc = &gw->dev->hs_next_gc[h];
 	struct rte_mbuf *ms[WS_CTL_BURST];
-	uint64_t now, t0;
-	bool under_load, hot, may;
-	unsigned n, depth, bound;
+	uint64_t now, t0 = 0;
+	bool under_load, hot;
+	unsigned n = 0, depth, bound;
 
 	if (ring == NULL || rl == NULL)
 		return;
@@ -299,9 +299,6 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	bound = rte_ring_get_capacity(ring);
 	hot = hs_hot(gw, lc, h, now);
 	under_load = ws_cookie_under_load(ws_gw_hs_load(gw, h), hot ? bound : depth, bound, now);
-	t0 = rte_rdtsc();
-	may = ws_ctl_hs_credit_ok(&w->credit, t0, rte_get_tsc_hz()) || !w->data ||
-	      !(lc->roles & (WS_ROLE_RX | WS_ROLE_WORKER | WS_ROLE_TX));
 	/*
 	 * A bounded budget per poll, as every run-to-completion stage has:
 	 * draining the queue whole would keep its depth at 0 however hard
@@ -311,11 +308,17 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	 * load on an lcore that carries data, a smaller budget still, and
 	 * nothing at all while the credit is spent: cookie replies cost too,
 	 * and what the queue cannot hold is dropped at RX for next to nothing.
+	 * The credit refills by elapsed time, so an empty queue need not touch it.
 	 */
-	n = !may ? 0
-		 : rte_ring_dequeue_burst(ring, (void **)ms,
-					  under_load && w->data ? WS_HS_BUDGET_HOT : WS_HS_BUDGET,
-					  NULL);
+	if (depth > 0) {
+		t0 = rte_rdtsc();
+		if (ws_ctl_hs_credit_ok(&w->credit, t0, rte_get_tsc_hz()) || !w->data ||
+		    !(lc->roles & (WS_ROLE_RX | WS_ROLE_WORKER | WS_ROLE_TX)))
+			n = rte_ring_dequeue_burst(ring, (void **)ms,
+						   under_load && w->data ? WS_HS_BUDGET_HOT
+									 : WS_HS_BUDGET,
+						   NULL);
+	}
 	if (n > 0) {
 		uint64_t spent;
 

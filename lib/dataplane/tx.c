@@ -329,7 +329,6 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 		tx_flush(c, port);
 }
 
-/* Ethernet in front of an IP packet leaving by port towards nh. */
 /* The next hop towards dst out of port (see struct tx_hop), or NULL: no route. */
 static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct ws_endpoint *dst)
 {
@@ -347,6 +346,7 @@ static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct
 	return h;
 }
 
+/* Ethernet in front of an IP packet leaving by port towards h's next hop. */
 static void tx_eth_out(struct tx_ctx *c, struct rte_mbuf *m, unsigned port,
 		       const struct tx_hop *h)
 {
