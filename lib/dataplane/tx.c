@@ -50,8 +50,10 @@ struct tx_port_buf {
 /*
  * The last destination this poll routed out of a port, with its next hop
  * and that hop's MAC: the packets of a burst mostly go the same way, so
- * the route and neighbour lookups run once per run of them. Kept for one
- * poll only, so a neighbour that changes is seen at the next poll.
+ * the route lookup runs once per run of them, the neighbour lookup once
+ * per run of the same next hop (peers spread over the Internet share the
+ * router). Kept for one poll only, so a neighbour that changes is seen at
+ * the next poll.
  */
 struct tx_hop {
 	bool valid;
@@ -333,15 +335,21 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct ws_endpoint *dst)
 {
 	struct tx_hop *h = &c->hop[port];
+	struct ws_endpoint nh;
 
 	if (h->valid && ws_endpoint_addr_equal(&h->dst, dst))
 		return h;
-	h->valid = false;
-	if (ws_dp_route(c->gw, port, dst, &h->nh) != 0)
+	if (ws_dp_route(c->gw, port, dst, &nh) != 0) {
+		h->valid = false;
 		return NULL;
+	}
 	h->dst = *dst;
-	h->usable = ws_neigh_usable(ws_neigh_lookup(c->gw->neigh, h->nh.family, h->nh.addr,
-						    &h->mac));
+	/* Many destinations, one router: its neighbor entry is looked up once. */
+	if (!h->valid || !ws_endpoint_addr_equal(&h->nh, &nh)) {
+		h->nh = nh;
+		h->usable = ws_neigh_usable(ws_neigh_lookup(c->gw->neigh, nh.family, nh.addr,
+							    &h->mac));
+	}
 	h->valid = true;
 	return h;
 }
