@@ -182,16 +182,65 @@ static void want_rekey(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 		ws_ctl_want_handshake(gw, p, now);
 }
 
+/*
+ * The stamp-only events (WS_EV_STAMPS) that happened since control last
+ * applied them: those whose stamp moved. Their pending bits say nothing
+ * while the peer is held, so the stamps decide.
+ */
+static uint32_t stamps_moved(struct ws_gw_peer *p, const uint64_t st[WS_EV_COUNT])
+{
+	uint32_t ev = 0;
+
+	for (unsigned b = 0; b < WS_EV_N_STAMPS; b++) {
+		if (st[b] == p->ev_applied[b])
+			continue;
+		p->ev_applied[b] = st[b];
+		ev |= 1u << b;
+	}
+	return ev;
+}
+
+/*
+ * After applying stamp-only events, hold the peer (see WS_EV_STAMPS) and
+ * look again within WS_CTL_EV_HOLD_NS; when a look finds nothing new, let
+ * go and look once more a tick later, for a stamp stored just as the hold
+ * ended (the data path writes it before reading ev_pending, unordered).
+ */
+static void events_hold(struct ws_gw_peer *p, bool moved, bool was_held, uint64_t now)
+{
+	uint32_t none = 0;
+
+	if (moved) {
+		/* Unless the data path queued the peer again meanwhile. */
+		if (__atomic_compare_exchange_n(&p->ev_pending, &none, WS_EV_HELD | WS_EV_STAMPS,
+						false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+			p->ev_look_at = now + WS_CTL_EV_HOLD_NS;
+		else
+			p->ev_look_at = now + WS_CTL_TIMER_TICK_NS;
+	} else if (was_held) {
+		p->ev_look_at = now + WS_CTL_TIMER_TICK_NS;
+	} else if (p->ev_look_at <= now) {
+		p->ev_look_at = 0;
+	}
+}
+
 static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 {
 	uint32_t ev = __atomic_exchange_n(&p->ev_pending, 0, __ATOMIC_ACQUIRE);
+	const bool was_held = (ev & WS_EV_HELD) != 0;
 	struct ws_timers *t = &p->timers;
 	uint64_t st[WS_EV_COUNT];
+	uint32_t moved;
 
-	if (ev == 0)
+	if (ev == 0 && p->ev_look_at == 0)
 		return;
 	for (unsigned b = 0; b < WS_EV_COUNT; b++)
 		st[b] = __atomic_load_n(&p->ev_stamp[b], __ATOMIC_RELAXED);
+	moved = stamps_moved(p, st);
+	ev = (ev & ~(WS_EV_HELD | WS_EV_STAMPS)) | moved;
+	events_hold(p, moved != 0, was_held, now);
+	if (ev == 0)
+		return;
 	/* A handshake lcore's news first, in timers.h's order. */
 	if (ev & WS_EV_AUTH_RECEIVED)
 		ws_timers_any_authenticated_packet_received(t, st[3]);
@@ -226,18 +275,34 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 	ws_ctl_timer_arm(gw, p, now);
 }
 
+/*
+ * Start loading what a look at p's events and timers reads. With many
+ * busy peers control looks at thousands a second, each cold.
+ */
+static void ctl_peer_prefetch(const struct ws_gw_peer *p)
+{
+	rte_prefetch0(&p->ev_pending);
+	rte_prefetch0(&p->ev_stamp[WS_EV_COUNT - 1]);
+	rte_prefetch0(&p->timer_at);
+	rte_prefetch0(&p->wheel_link);
+	rte_prefetch0((const uint8_t *)&p->timers + sizeof(p->timers) - 1);
+}
+
 static void events_poll(struct ws_gw *gw, uint64_t now)
 {
+	struct ws_gw_peer *ps[WS_CTL_BURST];
 	uint32_t ids[WS_CTL_BURST];
 	unsigned n = rte_ring_sc_dequeue_burst_elem(gw->events, ids, sizeof(ids[0]), RTE_DIM(ids),
 						    NULL);
 
 	for (unsigned i = 0; i < n; i++) {
-		struct ws_gw_peer *p = ws_peer_table_get(gw->peers, ids[i]);
-
-		if (p != NULL)
-			peer_events(gw, p, now);
+		ps[i] = ws_peer_table_get(gw->peers, ids[i]);
+		if (ps[i] != NULL)
+			ctl_peer_prefetch(ps[i]);
 	}
+	for (unsigned i = 0; i < n; i++)
+		if (ps[i] != NULL)
+			peer_events(gw, ps[i], now);
 }
 
 /*
@@ -271,6 +336,10 @@ void ws_ctl_timer_arm(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 	uint64_t at = ws_timers_next_deadline(&p->timers);
 	uint64_t tick;
 
+	/* A held peer's events are looked at again (peer_events). */
+	if (p->ev_look_at != 0 && p->ev_look_at < at)
+		at = p->ev_look_at;
+
 	/* Staged packets that found no room in a work ring: retry a tick later. */
 	if (p->n_staged > 0 && at > now + WS_CTL_TIMER_TICK_NS &&
 	    ws_noise_keypair_current(&p->noise, now) != NULL)
@@ -294,7 +363,8 @@ static void peer_timers(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 {
 	uint32_t act;
 
-	if (__atomic_load_n(&p->ev_pending, __ATOMIC_RELAXED) != 0)
+	if (__atomic_load_n(&p->ev_pending, __ATOMIC_RELAXED) != 0 ||
+	    (p->ev_look_at != 0 && p->ev_look_at <= now))
 		peer_events(gw, p, now);
 	if (p->n_staged > 0 && ws_noise_keypair_current(&p->noise, now) != NULL)
 		ws_ctl_flush_staged(gw, p, false, now);
@@ -338,6 +408,9 @@ static void wheel_run(struct ws_gw *gw, uint64_t now)
 			TAILQ_INSERT_TAIL(&due, p, wheel_link);
 		}
 		while ((p = TAILQ_FIRST(&due)) != NULL) {
+			next = TAILQ_NEXT(p, wheel_link);
+			if (next != NULL)
+				ctl_peer_prefetch(next);
 			TAILQ_REMOVE(&due, p, wheel_link);
 			peer_timers(gw, p, now);
 		}

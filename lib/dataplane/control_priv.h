@@ -29,6 +29,13 @@ enum {
 	WS_CTL_NEIGH_TICK_NS = 1000000ull,
 	WS_CTL_WHEEL_SLOTS = 4096,      /* 41 s of 10 ms ticks per turn */
 	WS_CTL_SWEEP_PEERS = 256,       /* peers the timer sweep checks per tick */
+	/*
+	 * How long control holds a busy peer's timer events (WS_EV_STAMPS):
+	 * they are applied, from their stamps, at most this much later, and
+	 * always before a timer of the peer fires. The timers they arm run
+	 * for 10 s and more.
+	 */
+	WS_CTL_EV_HOLD_NS = 1000000000ull,
 	WS_CTL_BURST = WS_BURST,
 	WS_HS_BUDGET = 16,              /* handshake messages per poll, at most */
 	WS_HS_BUDGET_HOT = 2,           /* ... under load, on an lcore that carries data */

@@ -29,6 +29,7 @@
  * defer queue is control's).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 
@@ -215,22 +216,26 @@ void ws_ctl_run_deferred(struct ws_gw *gw)
 
 void ws_gw_peer_event(struct ws_gw *gw, struct ws_gw_peer *p, uint32_t ev, uint64_t now)
 {
+	uint32_t old;
+
 	for (unsigned b = 0; b < WS_EV_COUNT; b++)
 		if (ev & (1u << b))
 			__atomic_store_n(&p->ev_stamp[b], now, __ATOMIC_RELAXED);
 	/*
-	 * Bits already pending need no locked read-modify-write (most
-	 * packets of a busy peer): control has not taken them yet and reads
-	 * the stamps just written when it does.
+	 * Bits already pending need no locked read-modify-write: control
+	 * has not taken them yet, or holds the peer (WS_EV_STAMPS), and
+	 * reads the stamps just written when it looks. Most packets of a
+	 * busy peer end here.
 	 */
 	if ((__atomic_load_n(&p->ev_pending, __ATOMIC_ACQUIRE) & ev) == ev)
 		return;
 	/*
-	 * Only the 0 -> non-zero transition posts the id, so the ring holds
-	 * each peer at most once. If it ever failed, control's timer sweep
-	 * still finds the pending word.
+	 * Only a change from "not queued" (nothing pending, or held) to
+	 * queued posts the id, so the ring holds each peer at most once. If
+	 * it ever failed, control's timer sweep still finds the pending word.
 	 */
-	if (__atomic_fetch_or(&p->ev_pending, ev, __ATOMIC_RELEASE) == 0)
+	old = __atomic_fetch_or(&p->ev_pending, ev, __ATOMIC_RELEASE);
+	if (old == 0 || old == (WS_EV_HELD | WS_EV_STAMPS))
 		rte_ring_mp_enqueue_elem(gw->events, &p->id, sizeof(uint32_t));
 }
 
@@ -308,6 +313,18 @@ static void peer_teardown(struct ws_gw *gw, struct ws_gw_peer *p, bool in_table)
 	/* Readers may hold the peer until their next quiescent state. */
 	rcu_free(gw, p, WS_CTL_RCU_PEER);
 }
+
+_Static_assert(WS_EV_STAMPS == (1u << WS_EV_N_STAMPS) - 1, "stamp-only events are the lowest bits");
+/* ws_dp_peer_prefetch and control's ctl_peer_prefetch cover what they name. */
+_Static_assert(offsetof(struct ws_gw_peer, endpoint) + sizeof(struct ws_endpoint) -
+		       offsetof(struct ws_gw_peer, id) <= RTE_CACHE_LINE_SIZE,
+	       "id and endpoint share one cache line");
+_Static_assert(offsetof(struct ws_gw_peer, ev_stamp) + sizeof(((struct ws_gw_peer *)0)->ev_stamp) -
+		       offsetof(struct ws_gw_peer, ev_pending) <= 2 * RTE_CACHE_LINE_SIZE,
+	       "events, counters and stamps fill two cache lines at most");
+_Static_assert(offsetof(struct ws_gw_peer, timers) + sizeof(struct ws_timers) -
+		       offsetof(struct ws_gw_peer, timer_at) <= 3 * RTE_CACHE_LINE_SIZE,
+	       "what control looks at fills three cache lines at most");
 
 int ws_gw_peer_add(struct ws_gw *gw, const struct ws_config_peer *cp)
 {

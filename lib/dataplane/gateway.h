@@ -139,42 +139,66 @@ enum ws_peer_event {
 	WS_EV_RESPONSE_SENT = 1u << 8,  /* we answered an initiation */
 	WS_EV_HS_COMPLETE = 1u << 9,    /* our initiation was answered: flush staged */
 	WS_EV_COUNT = 10,
+	/*
+	 * The events whose only effect is to restart timers from their
+	 * stamp. A busy peer sends them with every packet; control applies
+	 * them from the stamps and then holds the peer: ev_pending is set to
+	 * WS_EV_HELD | WS_EV_STAMPS, so that these events end at the stamp
+	 * store in the data path, and control looks at the stamps again
+	 * within WS_CTL_EV_HOLD_NS. Any other event posts the peer at once.
+	 */
+	WS_EV_STAMPS = WS_EV_DATA_SENT | WS_EV_DATA_RECEIVED | WS_EV_AUTH_SENT |
+		       WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL,
+	WS_EV_N_STAMPS = 5,             /* WS_EV_STAMPS are the lowest bits */
+	WS_EV_HELD = 1u << 31,
 };
 
 struct ws_gw_peer {
 	struct ws_noise_remote noise;   /* container_of from keypair->remote */
-	struct ws_cookie_maker cookie;
-	struct ws_timers timers;        /* control only */
-	uint32_t id;                    /* dense id: allowed-ips next hop */
-	uint16_t persistent_keepalive;
 
+	/*
+	 * What the data path touches for every packet sits in the three
+	 * cache lines from id on (ws_dp_peer_prefetch), apart from the cold
+	 * handshake and timer state below them: read-mostly first, then
+	 * what TX writes.
+	 */
+	uint32_t id __rte_cache_aligned; /* dense id: allowed-ips next hop */
 	/* Endpoint: written by control (config) and reorder (roaming). */
 	rte_seqlock_t ep_lock;
 	struct ws_endpoint endpoint;
 
 	/* Data path -> control events (see enum ws_peer_event). */
-	uint32_t ev_pending;
-	uint64_t ev_stamp[WS_EV_COUNT];
-
+	uint32_t ev_pending __rte_cache_aligned;
 	/* TX lcores, when more than one: the replay windows of its keypairs. */
 	rte_spinlock_t window_lock;
-
-	/* Control only: the timer wheel entry at the timers' next deadline (control.c). */
-	TAILQ_ENTRY(ws_gw_peer) wheel_link;
-	uint64_t timer_at;              /* deadline armed, ns; UINT64_MAX = none */
-	uint32_t wheel_slot;            /* slot holding wheel_link when timer_at is set */
-
-	/* Staged clear packets waiting for a keypair; control only. */
-	struct rte_mbuf *staged_head;
-	struct rte_mbuf *staged_tail;
-	uint32_t n_staged;
-
 	/* Shown by management; written with relaxed atomics. */
 	uint64_t rx_bytes;
 	uint64_t tx_bytes;
 	uint64_t rx_packets;
 	uint64_t tx_packets;
-	int64_t last_handshake_sec;     /* wall clock, 0 = never */
+	uint64_t ev_stamp[WS_EV_COUNT];
+
+	/*
+	 * Control only, what a look at the peer's events and timers reads
+	 * (ctl_peer_prefetch): the timer wheel entry at the timers' next
+	 * deadline (control.c), the stamps of WS_EV_STAMPS last applied and
+	 * when to look at them again, the staged packets' count, the timers.
+	 */
+	uint64_t timer_at __rte_cache_aligned; /* deadline armed, ns; UINT64_MAX = none */
+	uint32_t wheel_slot;            /* slot holding wheel_link when timer_at is set */
+	uint32_t n_staged;              /* clear packets waiting for a keypair */
+	uint64_t ev_look_at;            /* ns; 0 = no look due */
+	uint64_t ev_applied[WS_EV_N_STAMPS];
+	TAILQ_ENTRY(ws_gw_peer) wheel_link;
+	struct ws_timers timers;
+	struct rte_mbuf *staged_head;
+	struct rte_mbuf *staged_tail;
+	uint16_t persistent_keepalive;
+
+	struct ws_cookie_maker cookie __rte_cache_aligned;
+
+	/* The last handshake, wall clock (0 = never); shown by management. */
+	int64_t last_handshake_sec;
 	int64_t last_handshake_nsec;
 };
 

@@ -175,6 +175,25 @@ static void rx_tunnel(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 
 	if (nd != 0)
 		ws_index_lookup_bulk(gw->index, idx, nd, WS_INDEX_KEYPAIR, kps);
+	/*
+	 * As rx_clear: with many peers each packet may name another keypair
+	 * and peer; fetch them for the whole burst before any is used.
+	 */
+	for (i = 0; i < nd; i++) {
+		const struct ws_noise_keypair *kp = kps[i];
+
+		if (kp != NULL) {
+			rte_prefetch0(&kp->generation);
+			rte_prefetch0(kp->recv_key);
+			ws_counter_prefetch(&kp->recv_window, ws_meta(data[i])->counter);
+		}
+	}
+	for (i = 0; i < nd; i++) {
+		const struct ws_noise_keypair *kp = kps[i];
+
+		if (kp != NULL)
+			ws_dp_peer_prefetch(ws_gw_peer_of(kp->remote));
+	}
 	for (i = 0; i < nd; i++) {
 		struct ws_noise_keypair *kp = kps[i];
 		struct ws_pkt_meta *meta = ws_meta(data[i]);
@@ -351,7 +370,7 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 
 		pp[i] = id == WS_ALLOWEDIPS_NONE ? NULL : ws_peer_table_get(gw->peers, id);
 		if (pp[i] != NULL)
-			rte_prefetch0(&pp[i]->noise.current);
+			ws_dp_peer_prefetch(pp[i]);
 	}
 	for (i = 0; i < n4 + n6; i++) {
 		const struct ws_noise_keypair *kp =
@@ -360,6 +379,7 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 
 		if (kp != NULL) {
 			rte_prefetch0(&kp->send_counter);
+			rte_prefetch0(kp->send_key);
 			rte_prefetch0(&kp->birthdate);
 		}
 	}

@@ -5,8 +5,8 @@
  * keepalives, cookie replies under load, ARP answers, frames held for a
  * next hop, peer removal, handshakes on a second handshake lcore, echo
  * requests to our address through the tunnel, two reorder/TX lcores,
- * two handshake threads at once; every test ends with the
- * mbuf pool full again.
+ * two handshake threads at once, a busy peer's events held; every test
+ * ends with the mbuf pool full again.
  */
 #define WS_TEST_WITH_EAL
 #include "test_common.h"
@@ -552,7 +552,7 @@ static void test_handshake_lcores(void)
 	gw->control_lcore = ctl;
 	gw->lcores[me].roles = 0;
 	ws_control_poll(gw, NULL);
-	CU_ASSERT(p->ev_pending == 0);
+	CU_ASSERT((p->ev_pending & ~(WS_EV_HELD | WS_EV_STAMPS)) == 0);
 	CU_ASSERT(ws_timers_next_deadline(&p->timers) != deadline);
 	CU_ASSERT_FATAL(rte_ring_dequeue(gw->ctl_out, &obj) == 0);
 	CU_ASSERT(rte_be_to_cpu_16(rte_pktmbuf_mtod((struct rte_mbuf *)obj,
@@ -833,6 +833,80 @@ static void test_handshake_concurrency(void)
 	teardown();
 }
 
+/*
+ * A busy peer's timer events are held: the events ring sees the peer once
+ * per hold, not once per packet, and no stamp is lost.
+ */
+static void test_event_hold(void)
+{
+	const uint32_t sent = WS_EV_DATA_SENT | WS_EV_AUTH_SENT | WS_EV_TRAVERSAL;
+	const uint32_t recv = WS_EV_DATA_RECEIVED | WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL;
+	struct ws_lcore lc = { 0 };
+	struct ws_gw_peer *p;
+	uint64_t t0, late;
+
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	p = the_peer();
+	poll_ctl();
+	CU_ASSERT_FATAL(rte_ring_count(gw->events) == 0 && p->ev_pending == 0);
+	t0 = ws_gw_now() + 1000;
+
+	/* A quiet peer's first event is posted and applied at once; then it is held. */
+	ws_gw_peer_event(gw, p, sent, t0);
+	CU_ASSERT(rte_ring_count(gw->events) == 1);
+	lc.now = t0;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[0] == t0 && p->ev_applied[2] == t0 && p->ev_applied[4] == t0);
+	CU_ASSERT(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS));
+	CU_ASSERT(p->ev_look_at == t0 + WS_CTL_EV_HOLD_NS && p->timer_at <= p->ev_look_at);
+
+	/* Held: stamp-only events post nothing and only move their stamps. */
+	for (uint64_t i = 1; i <= 1000; i++)
+		ws_gw_peer_event(gw, p, i % 2 ? recv : sent, t0 + i * 1000);
+	CU_ASSERT(rte_ring_count(gw->events) == 0);
+	CU_ASSERT(p->ev_stamp[1] == t0 + 999 * 1000 && p->ev_stamp[0] == t0 + 1000 * 1000);
+	CU_ASSERT(p->ev_applied[1] == 0);
+
+	/* Any other event posts the held peer at once, and once. */
+	ws_gw_peer_event(gw, p, WS_EV_WANT_HANDSHAKE, t0 + 2000000);
+	ws_gw_peer_event(gw, p, WS_EV_WANT_HANDSHAKE, t0 + 2000001);
+	CU_ASSERT(rte_ring_count(gw->events) == 1);
+	lc.now = t0 + 3000000;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->noise.state == WS_NOISE_CREATED_INITIATION);
+	CU_ASSERT(p->ev_applied[1] == t0 + 999 * 1000 && p->ev_applied[0] == t0 + 1000 * 1000);
+	CU_ASSERT(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS));
+
+	/* The look at the hold's end applies what moved and holds again... */
+	ws_gw_peer_event(gw, p, WS_EV_DATA_SENT, t0 + 4000000);
+	CU_ASSERT(rte_ring_count(gw->events) == 0);
+	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[0] == t0 + 4000000);
+	CU_ASSERT(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS));
+	/* ...one that finds nothing new lets go, and looks once more a tick later... */
+	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_pending == 0);
+	CU_ASSERT(p->ev_look_at == lc.now + WS_CTL_TIMER_TICK_NS);
+	/* ...where it finds a stamp stored, unposted, just as the hold ended. */
+	late = lc.now - 1;
+	__atomic_store_n(&p->ev_stamp[1], late, __ATOMIC_RELAXED);
+	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[1] == late);
+	CU_ASSERT(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS));
+	/* Released, a quiet peer's next event is posted again. */
+	for (unsigned i = 0; i < 3 && p->ev_look_at != 0; i++) {
+		lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+		ws_control_poll(gw, &lc);
+	}
+	CU_ASSERT(p->ev_pending == 0 && p->ev_look_at == 0);
+	ws_gw_peer_event(gw, p, recv, lc.now);
+	CU_ASSERT(rte_ring_count(gw->events) == 1);
+	teardown();
+}
+
 static int suite_init(void)
 {
 	if (ws_crypto_init() != 0)
@@ -862,6 +936,7 @@ int main(void)
 		WS_TEST(test_echo_through_tunnel),
 		WS_TEST(test_tx_lcores),
 		WS_TEST(test_handshake_concurrency),
+		WS_TEST(test_event_hold),
 		{ 0 },
 	};
 
