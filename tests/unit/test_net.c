@@ -587,6 +587,25 @@ static void test_build_golden(void)
 	len = ws_net_build_udp(f, sizeof(f), &o, (uint32_t)(n - WS_NET_UDP4_HDRS_LEN));
 	CU_ASSERT(f[40] == 0 && f[41] == 0);
 	CU_ASSERT(ref_ip4_ok(f + 14));
+	/* The header checksum is summed from the fields: any fields, any carries. */
+	for (uint32_t i = 0, x = 1; i < 20000; i++) {
+		struct ws_net_udp_out r = o;
+		uint8_t a[4], b[4];
+
+		for (unsigned k = 0; k < 4; k++) {
+			a[k] = (uint8_t)((x = x * 1103515245u + 12345u) >> 24);
+			b[k] = (uint8_t)((x = x * 1103515245u + 12345u) >> 24);
+		}
+		if (i < 4)      /* the extremes */
+			memset(i & 1 ? a : b, i & 2 ? 0xff : 0, 4);
+		ws_endpoint_v4(&r.src, a, 1);
+		ws_endpoint_v4(&r.dst, b, 2);
+		r.ip_id = (uint16_t)(x >> 8);
+		r.tos = (uint8_t)(x >> 3);
+		len = ws_net_build_udp(f, sizeof(f), &r, (x >> 16) % 200);
+		CU_ASSERT_FATAL(len > 0);
+		CU_ASSERT(ref_ip4_ok(f + 14));
+	}
 	CU_ASSERT_EQUAL(ws_net_build_udp(f, (uint32_t)n - 1, &o, (uint32_t)(n - 42)), -ENOSPC);
 	CU_ASSERT_EQUAL(ws_net_build_udp(f, sizeof(f), &o, 65535 - 28 + 1), -EMSGSIZE);
 	o.dst.family = WS_AF_INET6;
