@@ -191,7 +191,7 @@ static void rx_tunnel(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 	for (i = 0; i < nd; i++) {
 		const struct ws_noise_keypair *kp = kps[i];
 
-		if (kp != NULL)
+		if (kp != NULL && kp->remote != NULL)
 			ws_dp_peer_prefetch(ws_gw_peer_of(kp->remote));
 	}
 	for (i = 0; i < nd; i++) {
