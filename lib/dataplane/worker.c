@@ -131,6 +131,15 @@ void ws_worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pk
 		rte_prefetch0(pkts[i]);
 		rte_prefetch0(ws_meta(pkts[i]));
 	}
+	/* Then each keypair's generation and keys (many peers: as many keypairs). */
+	for (i = 0; i < n; i++) {
+		const struct ws_noise_keypair *kp = ws_meta(pkts[i])->kp;
+
+		if (kp != NULL) {
+			rte_prefetch0(&kp->generation);
+			rte_prefetch0(kp->send_key);
+		}
+	}
 	for (i = 0; i < n; i++) {
 		struct ws_pkt_meta *meta = ws_meta(pkts[i]);
 
