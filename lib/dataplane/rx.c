@@ -184,7 +184,6 @@ static void rx_tunnel(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 
 		if (kp != NULL) {
 			rte_prefetch0(&kp->generation);
-			rte_prefetch0(kp->recv_key);
 			ws_counter_prefetch(&kp->recv_window, ws_meta(data[i])->counter);
 		}
 	}
@@ -379,7 +378,6 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 
 		if (kp != NULL) {
 			rte_prefetch0(&kp->send_counter);
-			rte_prefetch0(kp->send_key);
 			rte_prefetch0(&kp->birthdate);
 		}
 	}

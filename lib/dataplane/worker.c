@@ -10,6 +10,7 @@
  * shares its lcore with the TX role.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -17,6 +18,10 @@
 #include <rte_per_lcore.h>
 
 #include "dp_priv.h"
+
+_Static_assert(offsetof(struct ws_noise_keypair, recv_key) / RTE_CACHE_LINE_SIZE ==
+		       offsetof(struct ws_noise_keypair, send_key) / RTE_CACHE_LINE_SIZE,
+	       "one prefetch brings both keys (ws_worker_crypt)");
 
 /* Stream to look at first, rotated so no stream starves the others. */
 static RTE_DEFINE_PER_LCORE(unsigned, worker_next_stream);
@@ -131,7 +136,11 @@ void ws_worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pk
 		rte_prefetch0(pkts[i]);
 		rte_prefetch0(ws_meta(pkts[i]));
 	}
-	/* Then each keypair's generation and keys (many peers: as many keypairs). */
+	/*
+	 * Then each keypair's generation and its keys (one line): with many
+	 * peers, as many keypairs. RX leaves the keys to this pass, which
+	 * runs on the lcore that uses them, inline or not.
+	 */
 	for (i = 0; i < n; i++) {
 		const struct ws_noise_keypair *kp = ws_meta(pkts[i])->kp;
 

@@ -9,12 +9,10 @@
 
 #include "counter.h"
 
-#define WORD_BITS (8 * sizeof(unsigned long))
-#define RING_WORDS (WS_COUNTER_BITS_TOTAL / WORD_BITS)
-
-_Static_assert(WS_COUNTER_REDUNDANT_BITS == WORD_BITS,
+_Static_assert(WS_COUNTER_REDUNDANT_BITS == WS_COUNTER_WORD_BITS,
 	       "the never-usable part of the ring is exactly one word");
-_Static_assert((RING_WORDS & (RING_WORDS - 1)) == 0, "ring size is a power of two");
+_Static_assert((WS_COUNTER_RING_WORDS & (WS_COUNTER_RING_WORDS - 1)) == 0,
+	       "ring size is a power of two");
 _Static_assert(sizeof(((struct ws_counter *)0)->backtrack) * 8 == WS_COUNTER_BITS_TOTAL,
 	       "backtrack holds the whole ring");
 
@@ -43,21 +41,21 @@ bool ws_counter_validate(struct ws_counter *c, uint64_t their_counter)
 	if (n + WS_COUNTER_WINDOW_SIZE < c->counter)
 		return false;
 
-	word = n / WORD_BITS;
+	word = n / WS_COUNTER_WORD_BITS;
 	if (n > c->counter) {
-		uint64_t top = c->counter / WORD_BITS;
+		uint64_t top = c->counter / WS_COUNTER_WORD_BITS;
 		uint64_t fresh = word - top;
 
 		/* Words entering the window may hold bits from a lap ago. */
-		if (fresh > RING_WORDS)
-			fresh = RING_WORDS;
+		if (fresh > WS_COUNTER_RING_WORDS)
+			fresh = WS_COUNTER_RING_WORDS;
 		for (uint64_t i = 1; i <= fresh; i++)
-			c->backtrack[(top + i) & (RING_WORDS - 1)] = 0;
+			c->backtrack[(top + i) & (WS_COUNTER_RING_WORDS - 1)] = 0;
 		c->counter = n;
 	}
 
-	slot = &c->backtrack[word & (RING_WORDS - 1)];
-	bit = 1UL << (n & (WORD_BITS - 1));
+	slot = &c->backtrack[word & (WS_COUNTER_RING_WORDS - 1)];
+	bit = 1UL << (n & (WS_COUNTER_WORD_BITS - 1));
 	if (*slot & bit)
 		return false;
 	*slot |= bit;

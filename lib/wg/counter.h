@@ -13,9 +13,12 @@
 
 #include "messages.h"
 
+#define WS_COUNTER_WORD_BITS (8 * sizeof(unsigned long))
+#define WS_COUNTER_RING_WORDS (WS_COUNTER_BITS_TOTAL / WS_COUNTER_WORD_BITS)
+
 struct ws_counter {
 	uint64_t counter;       /* one past the highest counter accepted */
-	unsigned long backtrack[WS_COUNTER_BITS_TOTAL / (8 * sizeof(unsigned long))];
+	unsigned long backtrack[WS_COUNTER_RING_WORDS];
 };
 
 void ws_counter_init(struct ws_counter *c);
@@ -33,11 +36,9 @@ bool ws_counter_validate(struct ws_counter *c, uint64_t their_counter);
  */
 static inline void ws_counter_prefetch(const struct ws_counter *c, uint64_t their_counter)
 {
-	const unsigned words = sizeof(c->backtrack) / sizeof(c->backtrack[0]);
-
 	__builtin_prefetch(&c->counter);
-	__builtin_prefetch(&c->backtrack[((their_counter + 1) / (8 * sizeof(unsigned long))) &
-					 (words - 1)]);
+	__builtin_prefetch(&c->backtrack[((their_counter + 1) / WS_COUNTER_WORD_BITS) &
+					 (WS_COUNTER_RING_WORDS - 1)]);
 }
 
 #endif /* WS_COUNTER_H */
