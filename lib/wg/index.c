@@ -1,9 +1,30 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Receiver-index table on rte_hash. Each entry's data is the object
- * pointer with the entry kind in its two low bits, so that one atomic
- * pointer store (rte_hash's update of an existing key) switches kind and
- * object together and a reader never sees one without the other.
+ * Receiver-index table as a slot array. An index names its slot: the
+ * slot number and random bits, passed through a keyed bijection of the
+ * 32-bit space, so a lookup is one array access and one compare, with no
+ * hash and no probing. Every data packet pays for that lookup.
+ *
+ *   slot_of(index)  = mix(index ^ key) & mask
+ *   index(slot, r)  = unmix(r << bits | slot) ^ key
+ *
+ * mix is a bijection (xor-shifts and odd multipliers), so distinct
+ * (slot, r) give distinct indices and no two live entries can collide.
+ * The key is secret and r fresh per insert: indices look uniformly
+ * random and do not show the slot, so the wire gives away neither how
+ * many sessions there are nor which slot is next. mix only hides the
+ * layout; nothing depends on it for secrecy.
+ *
+ * A slot holds the index it was given and the object pointer with the
+ * entry kind in its two low bits, so that one release store switches
+ * kind and object together (replace) and a reader never sees one
+ * without the other. The writer stores the index before the pointer;
+ * the reader loads the pointer (acquire) before the index.
+ *
+ * Free slots wait in an rte_ring, oldest first. A removed slot goes
+ * through DPDK's RCU defer queue when the table has a QSBR variable: it
+ * is reused only after every reader's quiescent state, so a reader
+ * holding the old pointer never meets the slot's next index.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -11,54 +32,105 @@
 
 #include <rte_common.h>
 #include <rte_errno.h>
-#include <rte_hash.h>
 #include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring_elem.h>
 
 #include "index.h"
 #include "ws_crypto.h"
 
 enum {
 	KIND_MASK = 3,
-	/* rte_hash refuses tables smaller than one bucket of 8 entries. */
 	MIN_CAPACITY = 8,
-	/*
-	 * The table holds at most 2^30 of the 2^32 indices, so a random
-	 * index is free with probability >= 3/4 and 32 draws all collide
-	 * with probability <= 2^-64: running out means a broken generator.
-	 */
-	INSERT_TRIES = 32,
-	/*
-	 * rte_hash and its RCU defer queue derive ring names from ours
-	 * ("RCU_DQ_HASH_RCU_<name>" in a 29-byte ring name): 12 characters
-	 * survive, so a table's own name must be unique within them.
-	 */
-	HASH_NAME_LEN = 12 + 1,
+	MAX_CAPACITY = 1u << 30,
+	/* Removed slots the defer queue gathers before it reclaims some. */
+	DQ_RECLAIM_AT = 32,
+	/* Ring and defer-queue names ("RCU_DQ_" + ours) must fit 32 bytes. */
+	NAME_LEN = 20,
+	/* Look-ups per prefetch pass in ws_index_lookup_bulk. */
+	BULK = 64,
+};
+
+/* fmix32 from MurmurHash3: each step is invertible. */
+static const uint32_t MIX_M1 = 0x85ebca6bu, MIX_M2 = 0xc2b2ae35u;
+
+struct slot {
+	uintptr_t entry;                /* object | kind; 0 when free */
+	uint32_t index;                 /* the index this slot was last given */
+	uint32_t pad;
 };
 
 struct ws_index_table {
-	struct rte_hash *hash;
-	struct rte_rcu_qsbr *qsbr;
+	/* Read by every lookup. */
+	struct slot *slots;
+	uint32_t mask;                  /* slots - 1 (a power of two) */
+	uint32_t key;
+	uint8_t bits;                   /* log2(slots) */
+
+	/* The writer's. */
+	struct rte_ring *free __rte_cache_aligned;      /* free slot numbers */
+	struct rte_rcu_qsbr_dq *dq;     /* removed slots awaiting a grace period */
+	uint32_t m1_inv, m2_inv;
 	uint32_t count;                 /* stored by the writer, loaded by anyone */
 };
 
-/* Makes every table's rte_hash name unique whatever names callers pick. */
+/* Makes every table's ring names unique whatever names callers pick. */
 static uint32_t table_seq;
+
+static uint32_t mix(uint32_t x)
+{
+	x ^= x >> 16;
+	x *= MIX_M1;
+	x ^= x >> 13;
+	x *= MIX_M2;
+	x ^= x >> 16;
+	return x;
+}
+
+static uint32_t unmix(const struct ws_index_table *t, uint32_t x)
+{
+	x ^= x >> 16;
+	x *= t->m2_inv;
+	x ^= (x >> 13) ^ (x >> 26);
+	x *= t->m1_inv;
+	x ^= x >> 16;
+	return x;
+}
+
+/* The inverse of an odd m modulo 2^32 (Newton: each step doubles the bits). */
+static uint32_t odd_inverse(uint32_t m)
+{
+	uint32_t x = m;
+
+	for (unsigned i = 0; i < 5; i++)
+		x *= 2 - m * x;
+	return x;
+}
+
+static inline uint32_t slot_of(const struct ws_index_table *t, uint32_t index)
+{
+	return mix(index ^ t->key) & t->mask;
+}
+
+static uint32_t index_of(const struct ws_index_table *t, uint32_t slot, uint32_t r)
+{
+	/* bits <= 30: r keeps at least its two low bits. */
+	return unmix(t, (uint32_t)((uint64_t)r << t->bits) | slot) ^ t->key;
+}
 
 static bool kind_valid(enum ws_index_kind kind)
 {
 	return kind == WS_INDEX_HANDSHAKE || kind == WS_INDEX_KEYPAIR;
 }
 
-static void *entry_pack(void *obj, enum ws_index_kind kind)
+static uintptr_t entry_pack(void *obj, enum ws_index_kind kind)
 {
-	return (void *)((uintptr_t)obj | (uintptr_t)kind);
+	return (uintptr_t)obj | (uintptr_t)kind;
 }
 
-static void *entry_obj(const void *entry, enum ws_index_kind kind)
+static void *entry_obj(uintptr_t v, enum ws_index_kind kind)
 {
-	uintptr_t v = (uintptr_t)entry;
-
 	if ((v & KIND_MASK) != (uintptr_t)kind)
 		return NULL;
 	return (void *)(v & ~(uintptr_t)KIND_MASK);
@@ -74,14 +146,57 @@ static void count_add(struct ws_index_table *t, int32_t delta)
 	__atomic_store_n(&t->count, t->count + (uint32_t)delta, __ATOMIC_RELAXED);
 }
 
+/* The live slot index names, or NULL. Entry loaded before index (see top). */
+static inline struct slot *slot_live(const struct ws_index_table *t, uint32_t index,
+				     uintptr_t *entry)
+{
+	struct slot *s = &t->slots[slot_of(t, index)];
+
+	*entry = __atomic_load_n(&s->entry, __ATOMIC_ACQUIRE);
+	if (*entry == 0 || __atomic_load_n(&s->index, __ATOMIC_RELAXED) != index)
+		return NULL;
+	return s;
+}
+
+/* Defer-queue callback: these slots' grace period is over. */
+static void slots_reclaimed(void *p, void *e, unsigned n)
+{
+	struct ws_index_table *t = p;
+
+	/* Never short: the ring holds every slot number. */
+	rte_ring_sp_enqueue_bulk_elem(t->free, e, sizeof(uint32_t), n, NULL);
+}
+
+/* Every slot number in [0, capacity), in random order, onto the free ring. */
+static int free_ring_fill(struct ws_index_table *t, uint32_t capacity)
+{
+	uint32_t *order = rte_malloc(NULL, (size_t)capacity * sizeof(*order), 0);
+
+	if (order == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < capacity; i++)
+		order[i] = i;
+	for (uint32_t i = capacity - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(((uint64_t)ws_random_u32() * (i + 1)) >> 32);
+		uint32_t x = order[i];
+
+		order[i] = order[j];
+		order[j] = x;
+	}
+	rte_ring_sp_enqueue_bulk_elem(t->free, order, sizeof(*order), capacity, NULL);
+	rte_free(order);
+	return 0;
+}
+
 struct ws_index_table *ws_index_create(const char *name, uint32_t capacity,
 				       int socket_id, struct rte_rcu_qsbr *qsbr)
 {
-	char hash_name[HASH_NAME_LEN];
+	char rname[NAME_LEN];
 	struct ws_index_table *t;
-	int err;
+	uint32_t n_slots, seq;
+	int err = ENOMEM;
 
-	if (name == NULL || capacity < MIN_CAPACITY || capacity > RTE_HASH_ENTRIES_MAX) {
+	if (name == NULL || capacity < MIN_CAPACITY || capacity > MAX_CAPACITY) {
 		rte_errno = EINVAL;
 		return NULL;
 	}
@@ -90,44 +205,49 @@ struct ws_index_table *ws_index_create(const char *name, uint32_t capacity,
 		rte_errno = ENOMEM;
 		return NULL;
 	}
-	snprintf(hash_name, sizeof(hash_name), "i%u_%s",
-		 __atomic_fetch_add(&table_seq, 1, __ATOMIC_RELAXED), name);
-	/*
-	 * EXT_TABLE: extendable buckets, so exactly capacity keys fit however
-	 * the cuckoo buckets fill. The default hash (CRC32 on x86) gets a
-	 * random seed: peers choose the indices we look up.
-	 */
-	struct rte_hash_parameters params = {
-		.name = hash_name,
-		.entries = capacity,
-		.key_len = sizeof(uint32_t),
-		.hash_func_init_val = ws_random_u32(),
-		.socket_id = socket_id,
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF |
-			      RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
-	};
-	t->hash = rte_hash_create(&params);
-	if (t->hash == NULL) {
+	n_slots = rte_align32pow2(capacity);
+	t->mask = n_slots - 1;
+	t->bits = (uint8_t)rte_bsf32(n_slots);
+	t->key = ws_random_u32();
+	t->m1_inv = odd_inverse(MIX_M1);
+	t->m2_inv = odd_inverse(MIX_M2);
+	t->slots = rte_zmalloc_socket("ws_index_slots", (size_t)n_slots * sizeof(struct slot),
+				      RTE_CACHE_LINE_SIZE, socket_id);
+	if (t->slots == NULL)
+		goto err;
+	seq = __atomic_fetch_add(&table_seq, 1, __ATOMIC_RELAXED);
+	snprintf(rname, sizeof(rname), "ix%u_%s", seq, name);
+	t->free = rte_ring_create_elem(rname, sizeof(uint32_t), capacity, socket_id,
+				       RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	if (t->free == NULL) {
 		err = rte_errno;
-		goto err_table;
+		goto err;
 	}
+	if (free_ring_fill(t, capacity) != 0)
+		goto err;
 	if (qsbr != NULL) {
-		struct rte_hash_rcu_config rcu = {
+		snprintf(rname, sizeof(rname), "ixq%u", seq);
+		struct rte_rcu_qsbr_dq_parameters dq = {
+			.name = rname,
+			.flags = RTE_RCU_QSBR_DQ_MT_UNSAFE,   /* writers are serialized */
+			.size = capacity,
+			.esize = sizeof(uint32_t),
+			.trigger_reclaim_limit = DQ_RECLAIM_AT,
+			.max_reclaim_size = DQ_RECLAIM_AT,
+			.free_fn = slots_reclaimed,
+			.p = t,
 			.v = qsbr,
-			.mode = RTE_HASH_QSBR_MODE_DQ,
 		};
-		if (rte_hash_rcu_qsbr_add(t->hash, &rcu) != 0) {
+		t->dq = rte_rcu_qsbr_dq_create(&dq);
+		if (t->dq == NULL) {
 			err = rte_errno;
-			goto err_hash;
+			goto err;
 		}
 	}
-	t->qsbr = qsbr;
 	return t;
 
-err_hash:
-	rte_hash_free(t->hash);
-err_table:
-	rte_free(t);
+err:
+	ws_index_free(t);
 	rte_errno = err;
 	return NULL;
 }
@@ -136,66 +256,89 @@ void ws_index_free(struct ws_index_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_hash_free(t->hash);
+	/* No reader is online any more (contract): everything reclaims. */
+	if (t->dq != NULL)
+		rte_rcu_qsbr_dq_delete(t->dq);
+	rte_ring_free(t->free);
+	rte_free(t->slots);
 	rte_free(t);
+}
+
+/* A free slot number: from the ring, or from the defer queue once it is due. */
+static int slot_take(struct ws_index_table *t, uint32_t *slot)
+{
+	if (rte_ring_sc_dequeue_elem(t->free, slot, sizeof(*slot)) == 0)
+		return 0;
+	if (t->dq != NULL &&
+	    rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, NULL, NULL, NULL) == 0 &&
+	    rte_ring_sc_dequeue_elem(t->free, slot, sizeof(*slot)) == 0)
+		return 0;
+	return -ENOSPC;
 }
 
 int ws_index_insert(struct ws_index_table *t, enum ws_index_kind kind, void *obj,
 		    uint32_t *index_out)
 {
+	uint32_t slot, index;
+	struct slot *s;
+
 	if (!kind_valid(kind) || !obj_valid(obj) || index_out == NULL)
 		return -EINVAL;
-	for (unsigned tries = 0; tries < INSERT_TRIES; tries++) {
-		uint32_t index = ws_random_public_u32();
-
-		/* Adding an existing key would overwrite it: draw again. */
-		if (rte_hash_lookup(t->hash, &index) >= 0)
-			continue;
-		int ret = rte_hash_add_key_data(t->hash, &index, entry_pack(obj, kind));
-		if (ret < 0)
-			return ret;
-		count_add(t, 1);
-		*index_out = index;
-		return 0;
-	}
-	return -EAGAIN;
+	if (slot_take(t, &slot) != 0)
+		return -ENOSPC;
+	s = &t->slots[slot];
+	index = index_of(t, slot, ws_random_public_u32());
+	__atomic_store_n(&s->index, index, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->entry, entry_pack(obj, kind), __ATOMIC_RELEASE);
+	count_add(t, 1);
+	*index_out = index;
+	return 0;
 }
 
 int ws_index_replace(struct ws_index_table *t, uint32_t index, enum ws_index_kind kind,
 		     void *obj)
 {
+	uintptr_t old;
+	struct slot *s;
+
 	if (!kind_valid(kind) || !obj_valid(obj))
 		return -EINVAL;
-	if (rte_hash_lookup(t->hash, &index) < 0)
+	s = slot_live(t, index, &old);
+	if (s == NULL)
 		return -ENOENT;
-	/* On a present key rte_hash only swaps the data, with a release store. */
-	int ret = rte_hash_add_key_data(t->hash, &index, entry_pack(obj, kind));
-	return ret < 0 ? ret : 0;
+	__atomic_store_n(&s->entry, entry_pack(obj, kind), __ATOMIC_RELEASE);
+	return 0;
 }
 
 int ws_index_remove(struct ws_index_table *t, uint32_t index)
 {
-	int32_t pos = rte_hash_del_key(t->hash, &index);
+	uintptr_t old;
+	struct slot *s = slot_live(t, index, &old);
+	uint32_t slot;
 
-	if (pos < 0)
-		return pos;
-	/*
-	 * With RCU attached, rte_hash queued the slot for reuse after a grace
-	 * period. Without it, lock-free mode leaves the slot to us: nobody
-	 * else reads the table, so it is free at once.
-	 */
-	if (t->qsbr == NULL)
-		rte_hash_free_key_with_position(t->hash, pos);
+	if (s == NULL)
+		return -ENOENT;
+	__atomic_store_n(&s->entry, 0, __ATOMIC_RELEASE);
 	count_add(t, -1);
+	slot = (uint32_t)(s - t->slots);
+	/*
+	 * The defer queue is as long as the table and holds no slot twice,
+	 * so it always takes this one. Without RCU nobody else reads the
+	 * table: the slot is free at once.
+	 */
+	if (t->dq != NULL)
+		rte_rcu_qsbr_dq_enqueue(t->dq, &slot);
+	else
+		rte_ring_sp_enqueue_elem(t->free, &slot, sizeof(slot));
 	return 0;
 }
 
 void *ws_index_lookup(const struct ws_index_table *t, uint32_t index,
 		      enum ws_index_kind kind)
 {
-	void *entry;
+	uintptr_t entry;
 
-	if (rte_hash_lookup_data(t->hash, &index, &entry) < 0)
+	if (slot_live(t, index, &entry) == NULL)
 		return NULL;
 	return entry_obj(entry, kind);
 }
@@ -203,23 +346,20 @@ void *ws_index_lookup(const struct ws_index_table *t, uint32_t index,
 unsigned ws_index_lookup_bulk(const struct ws_index_table *t, const uint32_t *indices,
 			      unsigned n, enum ws_index_kind kind, void **objs)
 {
-	const void *keys[RTE_HASH_LOOKUP_BULK_MAX];
-	void *entries[RTE_HASH_LOOKUP_BULK_MAX];
 	unsigned found = 0;
 
+	/* Fetch a pass of slots before the first is read; the rest is one compare each. */
 	for (unsigned done = 0; done < n;) {
-		unsigned burst = RTE_MIN(n - done, (unsigned)RTE_HASH_LOOKUP_BULK_MAX);
-		uint64_t hits = 0;
+		unsigned burst = RTE_MIN(n - done, (unsigned)BULK);
 
 		for (unsigned i = 0; i < burst; i++)
-			keys[i] = &indices[done + i];
-		if (rte_hash_lookup_bulk_data(t->hash, keys, burst, &hits, entries) < 0)
-			hits = 0;
+			rte_prefetch0(&t->slots[slot_of(t, indices[done + i])]);
 		for (unsigned i = 0; i < burst; i++) {
+			uintptr_t entry;
 			void *obj = NULL;
 
-			if (hits & (UINT64_C(1) << i))
-				obj = entry_obj(entries[i], kind);
+			if (slot_live(t, indices[done + i], &entry) != NULL)
+				obj = entry_obj(entry, kind);
 			objs[done + i] = obj;
 			found += obj != NULL;
 		}

@@ -8,18 +8,22 @@
  * little-endian: convert with rte_le_to_cpu_32() when reading a header and
  * rte_cpu_to_le_32() when writing one (both free on x86).
  *
- * Concurrency contract (an rte_hash with RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF):
+ * An index names its table slot through a keyed bijection (index.c):
+ * a lookup is one array access, and indices still look uniformly random
+ * on the wire.
+ *
+ * Concurrency contract:
  *  - Readers (ws_index_lookup, ws_index_lookup_bulk, ws_index_count) take
  *    no lock and may run on any number of threads.
  *  - Writers (insert, replace, remove, free) must be serialized by the
  *    caller: one thread at a time, normally the control lcore.
- *  - Slot reuse: when the table is created with a QSBR variable, it is
- *    attached with rte_hash_rcu_qsbr_add (defer-queue mode), so a removed
- *    entry's slot is reused only after every reader registered on that
- *    variable has reported a quiescent state. Readers must be registered,
- *    online while they look up, and report quiescent states between
- *    bursts; a reader that never reports makes removed slots stay taken
- *    (and inserts fail with -ENOSPC once all slots are taken).
+ *  - Slot reuse: when the table is created with a QSBR variable, a
+ *    removed entry's slot goes through an RCU defer queue and is reused
+ *    only after every reader registered on that variable has reported a
+ *    quiescent state. Readers must be registered, online while they look
+ *    up, and report quiescent states between bursts; a reader that never
+ *    reports makes removed slots stay taken (and inserts fail with
+ *    -ENOSPC once all slots are taken).
  *    Without a QSBR variable, slots are reused at once, which is only safe
  *    when no other thread reads the table while it is written.
  *  - What the caller wrote into an object before inserting it (or
@@ -45,9 +49,9 @@ enum ws_index_kind {
 };
 
 /*
- * capacity: at least 8 (rte_hash's bucket size), at most 2^30; exactly
- * capacity entries fit. qsbr may be NULL (see above). NULL and rte_errno
- * on failure (EINVAL, ENOMEM, or rte_hash's error).
+ * capacity: at least 8, at most 2^30; exactly capacity entries fit. qsbr
+ * may be NULL (see above). NULL and rte_errno on failure (EINVAL, ENOMEM,
+ * or the error of rte_ring / the RCU defer queue).
  */
 struct ws_index_table *ws_index_create(const char *name, uint32_t capacity,
 				       int socket_id, struct rte_rcu_qsbr *qsbr);
@@ -56,8 +60,7 @@ void ws_index_free(struct ws_index_table *t);
 /*
  * Store obj under a fresh random index that is not in use. obj must be
  * non-NULL and 4-byte aligned (the kind lives in its low bits).
- * 0, -EINVAL, -ENOSPC when every slot is taken or awaits its grace period,
- * or -EAGAIN if 32 random draws all hit used indices (a broken generator).
+ * 0, -EINVAL, or -ENOSPC when every slot is taken or awaits its grace period.
  */
 int ws_index_insert(struct ws_index_table *t, enum ws_index_kind kind, void *obj,
 		    uint32_t *index_out);

@@ -238,6 +238,51 @@ static void test_100k_unique_random(void)
 	free(o);
 }
 
+/*
+ * An index names its slot, and a slot is given again and again: an index
+ * from an earlier life of the slot, and any index never handed out, must
+ * miss. CAP = 8 makes every insert reuse one of eight slots.
+ */
+static void test_stale_and_unissued_miss(void)
+{
+	enum { CAP = 8, ROUNDS = 4000, PROBES = 1000000 };
+	struct ws_index_table *t = ws_index_create("stale", CAP, SOCKET_ID_ANY, NULL);
+	struct obj *o = objs_alloc(CAP + 1);
+	uint32_t *old = malloc(ROUNDS * sizeof(*old));
+	uint32_t idx[CAP], live;
+	uint64_t rng = ws_test_seed("index stale");
+	unsigned stale_hits = 0, probe_hits = 0;
+
+	CU_ASSERT_FATAL(t != NULL && old != NULL);
+	fill_until_full(t, o, CAP - 1, idx);
+	/* One slot cycles: remove, insert, and every old index is checked. */
+	CU_ASSERT_EQUAL_FATAL(ws_index_insert(t, WS_INDEX_KEYPAIR, &o[CAP], &live), 0);
+	for (unsigned r = 0; r < ROUNDS; r++) {
+		old[r] = live;
+		CU_ASSERT_EQUAL(ws_index_remove(t, live), 0);
+		CU_ASSERT_EQUAL_FATAL(ws_index_insert(t, WS_INDEX_KEYPAIR, &o[CAP], &live), 0);
+	}
+	for (unsigned r = 0; r < ROUNDS; r++)
+		stale_hits += old[r] != live && ws_index_lookup(t, old[r], WS_INDEX_KEYPAIR) != NULL;
+	/* 4,000 draws of 29 random bits: a repeat of the live one is ~2^-17. */
+	CU_ASSERT_EQUAL(stale_hits, 0);
+	/*
+	 * Random probes: 8 of 2^32 indices are live, so a million probes
+	 * expect 0.002 hits. A slot match alone would hit every time.
+	 */
+	for (unsigned i = 0; i < PROBES; i++) {
+		uint32_t q = (uint32_t)(ws_test_rand(&rng) >> 32);
+
+		probe_hits += ws_index_lookup(t, q, WS_INDEX_KEYPAIR) != NULL;
+	}
+	CU_ASSERT(probe_hits <= 2);
+	for (unsigned i = 0; i < CAP - 1; i++)
+		CU_ASSERT_PTR_EQUAL(ws_index_lookup(t, idx[i], WS_INDEX_KEYPAIR), &o[i]);
+	ws_index_free(t);
+	free(old);
+	free(o);
+}
+
 static void check_bulk_against_single(const struct ws_index_table *t, const uint32_t *q,
 				      unsigned n, enum ws_index_kind kind)
 {
@@ -599,6 +644,7 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_replace_keeps_index),
 	WS_TEST(test_full_then_removals),
 	WS_TEST(test_100k_unique_random),
+	WS_TEST(test_stale_and_unissued_miss),
 	WS_TEST(test_bulk_matches_single),
 	WS_TEST(test_randomized_oracle),
 	WS_TEST(test_randomized_oracle_rcu),
