@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite in one go:
 #   perf/run.sh [--short|--full] [--build DIR] [--out DIR]
-# Builds (if needed) and runs crypto_ceiling, gw_bench, hs_bench and, as
+# Builds (if needed) and runs crypto_ceiling, index_bench, gw_bench, hs_bench and, as
 # root, wg_compare.sh; merges their JSON into perf/results/<timestamp>.json
 # and perf/results/latest.json, then draws perf/results/*.png (matplotlib
 # from Debian, installed with apt-get when missing).
@@ -38,7 +38,8 @@ trap 'rm -rf "$tmp"' EXIT
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" -Dtests=false >/dev/null
 fi
-ninja -C "$build" perf/crypto_ceiling perf/gw_bench perf/hs_bench app/wirespeed/wirespeed \
+ninja -C "$build" perf/crypto_ceiling perf/index_bench perf/gw_bench perf/hs_bench \
+	app/wirespeed/wirespeed \
 	>"$tmp/ninja.log" 2>&1 || { cat "$tmp/ninja.log"; exit 1; }
 
 log() { printf '[perf %s] %s\n' "$(date +%T)" "$*"; }
@@ -52,6 +53,7 @@ run() {         # run NAME CMD...: the tool writes $tmp/NAME.json
 	grep -v '^EAL' "$tmp/$name.log" | sed 's/^/  /' | tail -60
 }
 run crypto_ceiling "$build/perf/crypto_ceiling"
+run index_bench "$build/perf/index_bench"
 # Two processes: a 100,000-peer gateway is left to process exit (gw_bench.c).
 run gw_bench_rtc "$build/perf/gw_bench" --rtc-only
 run gw_bench_split "$build/perf/gw_bench" --split-only
@@ -76,7 +78,7 @@ doc = {"timestamp": stamp, "mode": mode, "host": platform.node(),
        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                     if l.startswith("model name")), "?"), "ncpu": os.cpu_count()}
 bad = []
-for part in ("crypto_ceiling", "gw_bench_rtc", "gw_bench_split", "hs_bench", "wg_compare"):
+for part in ("crypto_ceiling", "index_bench", "gw_bench_rtc", "gw_bench_split", "hs_bench", "wg_compare"):
     try:
         doc[part] = json.load(open(os.path.join(tmp, part + ".json")))
     except Exception as e:
@@ -112,6 +114,9 @@ for mname, mode_res in g.items():
                 for pt in res.get("points", []) if "error" in pt]
 if not g:
     bad.append("gw_bench: no modes")
+ib = doc.get("index_bench", {}).get("points", [])
+if not ib or any("error" in pt or not pt.get("all_hit") for pt in ib):
+    bad.append("index_bench: a point failed or missed live indices")
 hs = doc.get("hs_bench", {}).get("handshakes", {})
 if not hs.get("responses"):
     bad.append("hs_bench: no handshake answered")
