@@ -38,6 +38,16 @@ def main():
             print("\nUnavailable: " + "; ".join(f"{k}: {v}" for k, v in miss.items()))
         print()
 
+    ib = doc.get("index_bench", {}).get("points", [])
+    if ib:
+        print("### Receiver-index lookups (cycles per index, bursts of 32, same run)\n")
+        print("| peers | entries | ws_index | rte_hash, same indices | ratio |")
+        print("|---|---|---|---|---|")
+        for p in ib:
+            print(f"| {p['peers']} | {p.get('entries')} | {f(p.get('ws_index_cycles'), '{:.1f}')} | "
+                  f"{f(p.get('rte_hash_cycles'), '{:.1f}')} | {f(p.get('ratio'))} |")
+        print()
+
     gw = doc.get("gw_bench", {}).get("modes", {})
     for mode, per in gw.items():
         print(f"### Gateway, mode `{mode}` (per worker core; ratio = gateway / ceiling, same run)\n")
