@@ -98,20 +98,25 @@ def main():
     wc = doc.get("wg_compare", {}).get("results", {})
     if wc:
         print("### wirespeed vs wireguard-go, veth topology, iperf3 host -> peer\n")
-        print("| traffic | gateway | Mbit/s | CPU s | packets | CPU us/packet |")
-        print("|---|---|---|---|---|---|")
+        print("| traffic | gateway | Mbit/s | CPU s | packets | CPU us/packet "
+              "| of it kernel | busy us/packet |")
+        print("|---|---|---|---|---|---|---|---|")
         for kind, r in wc.items():
             for name in ("wirespeed", "wireguard-go"):
                 x = r.get(name)
                 if x:
                     print(f"| {kind} | {name} | {f(x['mbit_per_s'], '{:.0f}')} | "
                           f"{f(x['cpu_s'])} | {x['packets']} | "
-                          f"{f(x.get('cpu_us_per_packet'))} |")
+                          f"{f(x.get('cpu_us_per_packet'))} | "
+                          f"{f(x.get('sys_us_per_packet'))} | "
+                          f"{f(x.get('busy_us_per_packet'))} |")
         for kind, r in wc.items():
             print(f"\n{kind}: throughput ratio wirespeed/wireguard-go "
                   f"{f(r.get('throughput_ratio'))}, CPU per packet wireguard-go/wirespeed "
                   f"{f(r.get('cpu_per_packet_ratio_wg_go_over_wirespeed'))}, throughput per "
-                  f"CPU-second ratio {f(r.get('throughput_per_cpu_ratio'))}")
+                  f"CPU-second ratio {f(r.get('throughput_per_cpu_ratio'))} (bound by "
+                  f"the kernel's share of wirespeed's CPU: "
+                  f"{f(r.get('cpu_ratio_bound_by_kernel'))})")
         print()
     return 0
 

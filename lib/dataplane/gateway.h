@@ -252,6 +252,12 @@ struct ws_lcore_stats {
 	uint64_t icmp_too_big;          /* datapath: ICMP errors sent for TOO_BIG drops */
 	uint64_t parse_drops[WS_NET_DROP_MAX];
 	uint64_t drops[WS_GW_DROP_MAX];
+	/*
+	 * ws_gw_lcore_loop: TSC cycles in polls that moved a packet or a
+	 * handshake, and in the loop altogether (sleeps included).
+	 */
+	uint64_t busy_cycles;
+	uint64_t loop_cycles;
 } __rte_cache_aligned;
 
 struct ws_gw;

@@ -353,7 +353,7 @@ int ws_gw_lcores_register(struct ws_gw *gw)
 	return 0;
 }
 
-/* Changes whenever this lcore moved a packet: the idle detector's input. */
+/* Changes whenever this lcore moved a packet: the idle and busy detector's input. */
 static uint64_t lcore_activity(const struct ws_gw *gw, const struct ws_lcore *lc)
 {
 	const struct ws_lcore_stats *s = lc->stats;
@@ -387,26 +387,36 @@ int ws_gw_lcore_loop(void *arg)
 {
 	struct ws_gw *gw = arg;
 	struct ws_lcore *lc = &gw->lcores[rte_lcore_id()];
+	struct ws_lcore_stats *st = lc->stats;
 	const uint32_t idle_sleep = gw->idle_sleep_us;
-	uint64_t last = 0;
+	uint64_t last = lcore_activity(gw, lc), t0, t1, prev = rte_rdtsc(), a;
 	unsigned idle = 0;
 
 	rte_rcu_qsbr_thread_online(gw->rcu, lc->thread_id);
 	while (!__atomic_load_n(&gw->stop, __ATOMIC_RELAXED)) {
+		t0 = rte_rdtsc();
 		ws_gw_lcore_poll(gw, lc);
-		if (idle_sleep == 0)
+		t1 = rte_rdtsc();
+		/*
+		 * Busy time: the polls that moved something. A poll-mode lcore
+		 * is always running; this is what it needed for its traffic.
+		 */
+		st->loop_cycles += t1 - prev;
+		prev = t1;
+		a = lcore_activity(gw, lc);
+		if (a != last) {
+			last = a;
+			idle = 0;
+			st->busy_cycles += t1 - t0;
 			continue;
+		}
 		/*
 		 * Where the cores are shared with other programs (CI, a
 		 * laptop), an lcore that found nothing for a while gives its
 		 * core away between polls.
 		 */
-		if (lcore_activity(gw, lc) != last) {
-			last = lcore_activity(gw, lc);
-			idle = 0;
-		} else if (++idle >= IDLE_SPINS) {
+		if (idle_sleep != 0 && ++idle >= IDLE_SPINS)
 			rte_delay_us_sleep(idle_sleep);
-		}
 	}
 	lc->now = 0;
 	rte_rcu_qsbr_thread_offline(gw->rcu, lc->thread_id);

@@ -163,6 +163,14 @@ json_t *ws_mgmt_info_json(struct ws_gw_mgmt *m)
 	return out;
 }
 
+/* TSC cycles as microseconds (cycles * 1e6 / hz without overflowing 64 bits). */
+static uint64_t cycles_us(uint64_t cycles)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	return hz == 0 ? 0 : (uint64_t)((unsigned __int128)cycles * 1000000u / hz);
+}
+
 static json_t *lcore_stats_json(unsigned id, uint32_t roles, const struct ws_lcore_stats *s)
 {
 	uint64_t rxp = 0, txp = 0, drops = 0;
@@ -175,12 +183,14 @@ static json_t *lcore_stats_json(unsigned id, uint32_t roles, const struct ws_lco
 		drops += s->parse_drops[d];
 	for (unsigned d = 0; d < WS_GW_DROP_MAX; d++)
 		drops += s->drops[d];
-	return json_pack("{s:i,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lcore", (int)id,
+	return json_pack("{s:i,s:o,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lcore", (int)id,
 			 "roles", roles_json(roles), "rx_packets", (json_int_t)rxp,
 			 "tx_packets", (json_int_t)txp, "encrypted", (json_int_t)s->encrypted,
 			 "decrypted", (json_int_t)s->decrypted,
 			 "handshakes_in", (json_int_t)s->handshakes_in,
-			 "handshakes_out", (json_int_t)s->handshakes_out, "drops", (json_int_t)drops);
+			 "handshakes_out", (json_int_t)s->handshakes_out, "drops", (json_int_t)drops,
+			 "busy_us", (json_int_t)cycles_us(s->busy_cycles),
+			 "loop_us", (json_int_t)cycles_us(s->loop_cycles));
 }
 
 json_t *ws_mgmt_stats_json(struct ws_gw_mgmt *m)
@@ -356,6 +366,19 @@ char *ws_mgmt_prometheus(struct ws_gw_mgmt *m)
 		iface, st.handshakes_in);
 	tprintf(&t, "wirespeed_handshakes_total{interface=\"%s\",direction=\"out\"} %" PRIu64 "\n",
 		iface, st.handshakes_out);
+	for (unsigned k = 0; k < 2; k++) {
+		const char *name = k == 0 ? "wirespeed_lcore_busy_seconds_total"
+					  : "wirespeed_lcore_loop_seconds_total";
+
+		metric_head(&t, name, "counter", k == 0 ?
+			    "Seconds an lcore spent in polls that moved packets or handshakes." :
+			    "Seconds an lcore spent in its poll loop, idle polls and sleeps included.");
+		for (i = 0; i < RTE_MAX_LCORE; i++)
+			if (gw->lcores[i].roles != 0)
+				tprintf(&t, "%s{interface=\"%s\",lcore=\"%u\"} %.6f\n", name, iface, i,
+					(double)cycles_us(k == 0 ? gw->stats[i].busy_cycles
+								 : gw->stats[i].loop_cycles) / 1e6);
+	}
 	if (t.failed) {
 		free(t.s);
 		errno = ENOMEM;

@@ -118,6 +118,15 @@ ws_nsx "$WS_NS_HOST" ping -c 3 -i 0.2 -W 1 10.100.3.28 >/dev/null 2>&1
 after=$(no_peer)
 ws_log "NO_PEER drops before/after pinging a removed peer's address: $before/$after"
 ws_check "a removed peer's prefix routes nowhere (NO_PEER)" [ "$((after - before))" -ge 3 ]
+# Busy time per lcore: after the iperf3 run some lcore spent time in polls
+# that moved packets, and none more than its whole loop.
+busy=$(PYTHONPATH=$(dirname "$0") python3 -c 'import sys, rpc
+lc = rpc.call(sys.argv[1], "stats.get")["lcores"]
+print(" ".join("%d/%d" % (l["busy_us"], l["loop_us"]) for l in lc))
+ok = any(l["busy_us"] > 0 for l in lc) and all(0 <= l["busy_us"] <= l["loop_us"] for l in lc)
+sys.exit(0 if ok else 1)' "$SOCK")
+busy_ok=$?
+ws_check "stats.get: per-lcore busy_us after traffic, each within loop_us ($busy)" [ "$busy_ok" = 0 ]
 ws_check "gateway exits cleanly (no leaked mbuf, keypair or peer)" ws_gw_stop
 ws_check "the gateway dropped nothing on the way (RING_FULL, REORDER, NO_KEYPAIR, TX_FAILED, NO_MBUF)" \
 	bash -c "[ '$(ws_gw_drops RING_FULL)$(ws_gw_drops REORDER)$(ws_gw_drops NO_KEYPAIR)$(ws_gw_drops TX_FAILED)$(ws_gw_drops NO_MBUF)' = 00000 ]"

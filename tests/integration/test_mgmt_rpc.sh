@@ -187,10 +187,14 @@ check("prometheus: per-peer rx bytes with HELP/TYPE",
       "# TYPE wirespeed_peer_rx_bytes_total counter" in text and
       ('public_key="%s"' % pub) in text and
       "# HELP wirespeed_peer_last_handshake_seconds" in text and
-      'wirespeed_drops_total{' in text and 'reason="DECRYPT"' in text)
+      'wirespeed_drops_total{' in text and 'reason="DECRYPT"' in text and
+      "# TYPE wirespeed_lcore_busy_seconds_total counter" in text and
+      'wirespeed_lcore_loop_seconds_total{' in text)
 st = c.call("stats.get")
 check("stats.get: ports, lcores, drops by reason",
       len(st["ports"]) == 2 and len(st["lcores"]) >= 2 and "SOURCE_NOT_ALLOWED" in st["drops"])
+check("stats.get: each lcore's busy_us within its loop_us, the loop running",
+      all(0 <= l["busy_us"] <= l["loop_us"] and l["loop_us"] > 0 for l in st["lcores"]))
 
 # Telemetry (DPDK's socket, the protocol dpdk-telemetry.py speaks).
 def tel(cmd):
