@@ -197,9 +197,11 @@ static void handshake_one(struct ws_gw *gw, struct ws_ratelimiter *rl, struct rt
 		struct ws_msg_response resp;
 		struct ws_msg_cookie cookie;
 	} u;
+	struct ws_msg_cookie reply;
 	struct ws_net_pkt pkt;
 	enum ws_net_drop why;
 	enum ws_cookie_mac_state st;
+	bool replied = false;
 
 	why = ws_net_classify_mbuf(&gw->ports[gw->tunnel_port].net, m, &pkt);
 	if (why != WS_NET_DROP_NONE || pkt.kind != WS_NET_KIND_WG_HANDSHAKE ||
@@ -216,18 +218,19 @@ static void handshake_one(struct ws_gw *gw, struct ws_ratelimiter *rl, struct rt
 		got_cookie(gw, &u.cookie, now);
 		return;
 	}
-	st = ws_cookie_checker_validate(&gw->cookie, &u, pkt.payload_len, &pkt.src, under_load,
-					now);
+	if (under_load)
+		st = ws_cookie_checker_validate_reply(&gw->cookie, &u, pkt.payload_len, &pkt.src,
+						      now, &reply, &replied);
+	else
+		st = ws_cookie_checker_validate(&gw->cookie, &u, pkt.payload_len, &pkt.src, false,
+						now);
 	if (st == WS_COOKIE_INVALID_MAC1) {
 		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
 		return;
 	}
 	if (under_load && st == WS_COOKIE_VALID_MAC1_NO_COOKIE) {
-		struct ws_msg_cookie reply;
-
 		/* Prove the source address first; costs no DH. */
-		if (ws_cookie_checker_create_reply(&gw->cookie, &reply, &u, pkt.payload_len,
-						   &pkt.src, now) == 0) {
+		if (replied) {
 			send_msg(gw, &pkt.src, &reply, sizeof(reply), now);
 			ws_ctl_stats(gw)->cookies_sent++;
 		}

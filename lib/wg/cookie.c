@@ -114,10 +114,29 @@ static int make_cookie(struct ws_cookie_checker *c, uint8_t cookie[WS_COOKIE_LEN
 	return 0;
 }
 
-enum ws_cookie_mac_state ws_cookie_checker_validate(struct ws_cookie_checker *c,
-						    const void *msg, size_t len,
-						    const struct ws_endpoint *src,
-						    bool check_cookie, uint64_t now)
+/* Under c->lock (read): the cookie reply answering msg (macs last), sealed with cookie. */
+static void seal_reply(const struct ws_cookie_checker *c, struct ws_msg_cookie *dst,
+		       const uint8_t *msg, size_t len, const uint8_t cookie[WS_COOKIE_LEN])
+{
+	const struct ws_msg_macs *macs = (const struct ws_msg_macs *)(msg + len - sizeof(*macs));
+
+	dst->header.type = WS_MSG_COOKIE;
+	/* Echoed as it came: the index is opaque bytes to us. */
+	memcpy(&dst->receiver_index, msg + sizeof(struct ws_msg_header),
+	       sizeof(dst->receiver_index));
+	ws_random_public(dst->nonce, sizeof(dst->nonce));
+	/* The mac1 as AD ties the reply to the message it answers. */
+	ws_xaead_encrypt(dst->encrypted_cookie, cookie, WS_COOKIE_LEN, macs->mac1,
+			 WS_COOKIE_LEN, dst->nonce, c->cookie_key);
+}
+
+/*
+ * ws_cookie_checker_validate, and when reply is not NULL and mac2 does not
+ * carry src's cookie, the cookie reply made with the same cookie.
+ */
+static enum ws_cookie_mac_state check(struct ws_cookie_checker *c, const void *msg, size_t len,
+				      const struct ws_endpoint *src, bool check_cookie,
+				      uint64_t now, struct ws_msg_cookie *reply, bool *replied)
 {
 	const struct ws_msg_macs *macs;
 	enum ws_cookie_mac_state ret = WS_COOKIE_INVALID_MAC1;
@@ -137,40 +156,52 @@ enum ws_cookie_mac_state ws_cookie_checker_validate(struct ws_cookie_checker *c,
 	if (!check_cookie || make_cookie(c, cookie, src, now) != 0)
 		goto out;
 	compute_mac2(mac, msg, len, cookie);
-	if (ws_memeq(mac, macs->mac2, WS_COOKIE_LEN))
+	if (ws_memeq(mac, macs->mac2, WS_COOKIE_LEN)) {
 		ret = WS_COOKIE_VALID_COOKIE;
+	} else if (reply != NULL) {
+		seal_reply(c, reply, msg, len, cookie);
+		*replied = true;
+	}
 	ws_memzero(cookie, sizeof(cookie));
 out:
 	rte_rwlock_read_unlock(&c->lock);
 	return ret;
 }
 
+enum ws_cookie_mac_state ws_cookie_checker_validate(struct ws_cookie_checker *c,
+						    const void *msg, size_t len,
+						    const struct ws_endpoint *src,
+						    bool check_cookie, uint64_t now)
+{
+	return check(c, msg, len, src, check_cookie, now, NULL, NULL);
+}
+
+enum ws_cookie_mac_state ws_cookie_checker_validate_reply(struct ws_cookie_checker *c,
+							  const void *msg, size_t len,
+							  const struct ws_endpoint *src,
+							  uint64_t now,
+							  struct ws_msg_cookie *reply,
+							  bool *replied)
+{
+	memset(reply, 0, sizeof(*reply));
+	*replied = false;
+	return check(c, msg, len, src, true, now, reply, replied);
+}
+
 int ws_cookie_checker_create_reply(struct ws_cookie_checker *c, struct ws_msg_cookie *dst,
 				   const void *msg, size_t len,
 				   const struct ws_endpoint *src, uint64_t now)
 {
-	const struct ws_msg_macs *macs;
 	uint8_t cookie[WS_COOKIE_LEN];
-	uint32_t sender_index;
 	int ret = -EINVAL;
 
 	memset(dst, 0, sizeof(*dst));
 	if (len < HANDSHAKE_MIN_LEN)
 		return ret;
-	macs = (const struct ws_msg_macs *)((const uint8_t *)msg + len - sizeof(*macs));
-	/* Echoed as it came: the index is opaque bytes to us. */
-	memcpy(&sender_index, (const uint8_t *)msg + sizeof(struct ws_msg_header),
-	       sizeof(sender_index));
-
 	rte_rwlock_read_lock(&c->lock);
 	if (!c->has_key || make_cookie(c, cookie, src, now) != 0)
 		goto out;
-	dst->header.type = WS_MSG_COOKIE;
-	dst->receiver_index = sender_index;
-	ws_random_public(dst->nonce, sizeof(dst->nonce));
-	/* The mac1 as AD ties the reply to the message it answers. */
-	ws_xaead_encrypt(dst->encrypted_cookie, cookie, sizeof(cookie), macs->mac1,
-			 WS_COOKIE_LEN, dst->nonce, c->cookie_key);
+	seal_reply(c, dst, msg, len, cookie);
 	ret = 0;
 out:
 	rte_rwlock_read_unlock(&c->lock);

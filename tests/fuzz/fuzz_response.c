@@ -82,18 +82,22 @@ static void deliver(struct run *t, const struct ws_msg_response *in, const struc
 	struct ws_noise_remote *r;
 	struct pending before, after;
 	enum ws_cookie_mac_state st;
+	bool replied = false;
 	int ret;
 
 	t->has_last = true;
 	t->last = *in;
 	t->last_from = from;
-	st = ws_cookie_checker_validate(&fz_a.checker, in, sizeof(*in), src, t->under_load,
-					fz_now);
+	if (t->under_load)
+		st = ws_cookie_checker_validate_reply(&fz_a.checker, in, sizeof(*in), src, fz_now,
+						      &reply, &replied);
+	else
+		st = ws_cookie_checker_validate(&fz_a.checker, in, sizeof(*in), src, false, fz_now);
+	CHECK(!replied || st == WS_COOKIE_VALID_MAC1_NO_COOKIE);
 	if (st == WS_COOKIE_INVALID_MAC1)
 		return;
 	if (t->under_load && st == WS_COOKIE_VALID_MAC1_NO_COOKIE) {
-		CHECK(ws_cookie_checker_create_reply(&fz_a.checker, &reply, in, sizeof(*in), src,
-						     fz_now) == 0);
+		CHECK(replied);
 		CHECK(reply.receiver_index == in->sender_index);
 		return;
 	}

@@ -169,15 +169,25 @@ static void test_forged_mac1_rejected(void)
 	ws_cookie_checker_destroy(&other.checker);
 }
 
-/* The responder answers msg from ep; the reply is checked by hand, then fed to m. */
-static void reply_round_trip(struct responder *r, struct ws_cookie_maker *m, const uint8_t *msg,
-			     size_t len, const struct ws_endpoint *ep, uint64_t now)
+/* A responder, a maker that knows it, and an IPv4 and an IPv6 source. */
+static void setup(struct responder *r, struct ws_cookie_maker *m, struct ws_endpoint *ep,
+		  struct ws_endpoint *ep6)
 {
-	struct ws_msg_cookie reply;
+	responder_init(r, t0);
+	ws_cookie_maker_init(m, r->pub);
+	ws_endpoint_v4(ep, v4a, 51820);
+	ws_endpoint_v6(ep6, v6a, 40000);
+}
+
+/* reply answered msg from ep: checked by hand, then fed to m. */
+static void check_reply(struct responder *r, struct ws_cookie_maker *m, const uint8_t *msg,
+			size_t len, const struct ws_endpoint *ep, uint64_t now,
+			const struct ws_msg_cookie *in)
+{
+	struct ws_msg_cookie reply = *in;
 	uint8_t key[32], cookie[16], expect[16];
 	unsigned long long plen;
 
-	CU_ASSERT_FATAL(ws_cookie_checker_create_reply(&r->checker, &reply, msg, len, ep, now) == 0);
 	CU_ASSERT(sizeof(reply) == WS_MSG_COOKIE_LEN);
 	CU_ASSERT(reply.header.type == WS_MSG_COOKIE);
 	CU_ASSERT(ws_is_zero(reply.header.reserved, 3));
@@ -197,6 +207,76 @@ static void reply_round_trip(struct responder *r, struct ws_cookie_maker *m, con
 	CU_ASSERT(ws_cookie_maker_consume_reply(m, &reply, now) == -ENOENT);
 }
 
+/* The responder answers msg from ep with ws_cookie_checker_create_reply. */
+static void reply_round_trip(struct responder *r, struct ws_cookie_maker *m, const uint8_t *msg,
+			     size_t len, const struct ws_endpoint *ep, uint64_t now)
+{
+	struct ws_msg_cookie reply;
+
+	CU_ASSERT_FATAL(ws_cookie_checker_create_reply(&r->checker, &reply, msg, len, ep, now) == 0);
+	check_reply(r, m, msg, len, ep, now, &reply);
+}
+
+/*
+ * The responder under load: one call validates and, when mac2 does not
+ * carry the source's cookie, makes the reply (the gateway's path).
+ */
+static void test_validate_reply(void)
+{
+	struct responder r;
+	struct ws_cookie_maker m;
+	struct ws_endpoint ep, ep6, none = { 0 };
+	struct ws_msg_cookie reply;
+	uint8_t msg[WS_MSG_INITIATION_LEN], rsp[WS_MSG_RESPONSE_LEN];
+	bool replied;
+
+	setup(&r, &m, &ep, &ep6);
+
+	/* No cookie yet: a reply, which the maker accepts, with the reference cookie. */
+	fake_message(msg, sizeof(msg), WS_MSG_INITIATION);
+	ws_cookie_maker_add_macs(&m, msg, sizeof(msg), t0);
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, t0, &reply,
+						   &replied) == WS_COOKIE_VALID_MAC1_NO_COOKIE);
+	CU_ASSERT_FATAL(replied);
+	check_reply(&r, &m, msg, sizeof(msg), &ep, t0, &reply);
+
+	/* With the cookie in mac2: valid, and no reply. */
+	fake_message(msg, sizeof(msg), WS_MSG_INITIATION);
+	ws_cookie_maker_add_macs(&m, msg, sizeof(msg), t0 + SEC(1));
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, t0 + SEC(1),
+						   &reply, &replied) == WS_COOKIE_VALID_COOKIE);
+	CU_ASSERT(!replied);
+	CU_ASSERT(ws_is_zero(&reply, sizeof(reply)));
+	/* The same message from another source is answered again. */
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep6,
+						   t0 + SEC(1), &reply, &replied) ==
+		  WS_COOKIE_VALID_MAC1_NO_COOKIE);
+	CU_ASSERT(replied);
+
+	/* A bad mac1 gets nothing; nor does a source without an address. */
+	msg[10] ^= 1;
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, t0 + SEC(1),
+						   &reply, &replied) == WS_COOKIE_INVALID_MAC1);
+	CU_ASSERT(!replied);
+	msg[10] ^= 1;
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &none,
+						   t0 + SEC(1), &reply, &replied) ==
+		  WS_COOKIE_VALID_MAC1_NO_COOKIE);
+	CU_ASSERT(!replied);
+	CU_ASSERT(ws_is_zero(&reply, sizeof(reply)));
+
+	/* A response from an IPv6 source, round trip. */
+	fake_message(rsp, sizeof(rsp), WS_MSG_RESPONSE);
+	ws_cookie_maker_add_macs(&m, rsp, sizeof(rsp), t0 + SEC(2));
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, rsp, sizeof(rsp), &ep6, t0 + SEC(2),
+						   &reply, &replied) ==
+		  WS_COOKIE_VALID_MAC1_NO_COOKIE);
+	CU_ASSERT_FATAL(replied);
+	check_reply(&r, &m, rsp, sizeof(rsp), &ep6, t0 + SEC(2), &reply);
+	ws_cookie_maker_destroy(&m);
+	ws_cookie_checker_destroy(&r.checker);
+}
+
 static void test_cookie_reply_round_trip(void)
 {
 	struct responder r;
@@ -205,10 +285,7 @@ static void test_cookie_reply_round_trip(void)
 	uint8_t msg[WS_MSG_INITIATION_LEN], mac[16];
 	const size_t mac2_at = offsetof(struct ws_msg_initiation, macs.mac2);
 
-	responder_init(&r, t0);
-	ws_cookie_maker_init(&m, r.pub);
-	ws_endpoint_v4(&ep, v4a, 51820);
-	ws_endpoint_v6(&ep6, v6a, 40000);
+	setup(&r, &m, &ep, &ep6);
 
 	fake_message(msg, sizeof(msg), WS_MSG_INITIATION);
 	ws_cookie_maker_add_macs(&m, msg, sizeof(msg), t0);
@@ -412,6 +489,7 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_mac1_matches_reference),
 	WS_TEST(test_forged_mac1_rejected),
 	WS_TEST(test_cookie_reply_round_trip),
+	WS_TEST(test_validate_reply),
 	WS_TEST(test_cookie_bound_to_source),
 	WS_TEST(test_secret_rotation),
 	WS_TEST(test_maker_refuses_unsolicited),
