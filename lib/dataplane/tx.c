@@ -616,10 +616,14 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	o.dst_mac = hop->usable ? hop->mac : zero_mac;
 	o.src_mac = tp->net.mac;
 	o.ip_id = RTE_PER_LCORE(tx_ip_id)++;
+	/* Over IPv6 the UDP checksum is mandatory: the whole datagram, unless the NIC sums it. */
+	o.udp_cksum_offload = o.dst.family == WS_AF_INET6 && !tp->sw_l4_cksum;
 	if (ws_net_build_udp(buf, hdrs + msg_len, &o, msg_len) < 0) {
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROOM);
 		return;
 	}
+	if (o.udp_cksum_offload)
+		ws_net_tx_udp_offload(m, o.dst.family);
 	a = ws_dp_acc(gw, &c->acc, peer, c->now);
 	a->ev |= WS_EV_AUTH_SENT | WS_EV_TRAVERSAL;
 	if (meta->plain_len != 0)

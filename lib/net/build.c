@@ -2,7 +2,8 @@
 /*
  * Transmit-side header construction. Checksums are computed in software:
  * the IPv4 header checksum always, the UDP checksum always over IPv6 and
- * on request over IPv4, ICMP and ICMPv6 checksums always.
+ * on request over IPv4 (unless the device completes it: udp_cksum_offload),
+ * ICMP and ICMPv6 checksums always.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -144,14 +145,16 @@ int ws_net_build_udp(uint8_t *buf, uint32_t cap, const struct ws_net_udp_out *o,
 		ip = put_ipv4(buf + RTE_ETHER_HDR_LEN, o->tos, o->ip_id, IPPROTO_UDP,
 			      o->src.addr, o->dst.addr, udp_len);
 		if (o->udp4_cksum)
-			udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+			udp->dgram_cksum = o->udp_cksum_offload ? rte_ipv4_phdr_cksum(ip, 0)
+								 : rte_ipv4_udptcp_cksum(ip, udp);
 	} else {
 		struct rte_ipv6_hdr *ip6;
 
 		put_eth(buf, &o->dst_mac, &o->src_mac, RTE_ETHER_TYPE_IPV6);
 		ip6 = put_ipv6(buf + RTE_ETHER_HDR_LEN, o->tos, IPPROTO_UDP, OUT_TTL,
 			       o->src.addr, o->dst.addr, udp_len);
-		udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
+		udp->dgram_cksum = o->udp_cksum_offload ? rte_ipv6_phdr_cksum(ip6, 0)
+							: rte_ipv6_udptcp_cksum(ip6, udp);
 	}
 	return (int)(hdrs + payload_len);
 }

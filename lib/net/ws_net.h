@@ -24,6 +24,8 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
 #include <rte_mbuf.h>
 
 #include "endpoint.h"
@@ -166,6 +168,12 @@ struct ws_net_udp_out {
 	uint16_t ip_id;                 /* IPv4 identification, host order */
 	uint8_t tos;                    /* IPv4 TOS / IPv6 traffic class (ECN) */
 	bool udp4_cksum;                /* IPv4 UDP checksum is optional; IPv6 always has one */
+	/*
+	 * The device completes the UDP checksum (ws_net_tx_udp_offload):
+	 * the field gets the pseudo-header sum it starts from, and the
+	 * datagram is not summed here.
+	 */
+	bool udp_cksum_offload;
 };
 
 enum {
@@ -224,6 +232,20 @@ int ws_net_build_too_big(uint8_t *out, uint32_t cap, const uint8_t *frame,
 /* The solicited-node group of addr (ff02::1:ff00:0/104 and its low 24 bits), and the 33:33 MAC of any IPv6 group. */
 void ws_net_solicited_node(const uint8_t addr[16], uint8_t group[16]);
 void ws_net_ipv6_mcast_mac(const uint8_t group[16], struct rte_ether_addr *mac);
+
+/*
+ * Ask the device for the UDP checksum of m, a frame ws_net_build_udp
+ * made with udp_cksum_offload (Ethernet, then IP without options, then
+ * UDP, of family). The port must have RTE_ETH_TX_OFFLOAD_UDP_CKSUM on.
+ */
+static inline void ws_net_tx_udp_offload(struct rte_mbuf *m, uint8_t family)
+{
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = family == WS_AF_INET ? sizeof(struct rte_ipv4_hdr) : sizeof(struct rte_ipv6_hdr);
+	m->l4_len = sizeof(struct rte_udp_hdr);
+	m->ol_flags |= (family == WS_AF_INET ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+		       RTE_MBUF_F_TX_UDP_CKSUM;
+}
 
 /* Single-segment mbufs: verify in software what the NIC did not mark good. */
 static inline enum ws_net_drop ws_net_classify_mbuf(const struct ws_net_port *port,

@@ -4,7 +4,7 @@
 # WS_BUILD (default: build) names the build directory holding the gateway.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-tests=("test_traffic.sh 4" "test_traffic.sh 6" "test_handshake.sh" "test_peers.sh"
+tests=("test_traffic.sh 4" "test_traffic.sh 6" "test_tx_offload.sh" "test_handshake.sh" "test_peers.sh"
        "test_roaming.sh" "test_restart.sh" "test_config_example.sh" "test_lcores.sh"
        "test_mgmt_rpc.sh" "test_mgmt_wg.sh" "test_mgmt_live.sh" "test_mgmt_ctl.sh"
        "test_mgmt_scale.sh" "test_flood.sh" "test_garbage.sh" "test_replay.sh"

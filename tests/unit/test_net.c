@@ -643,6 +643,37 @@ static void test_build_golden(void)
 	CU_ASSERT_EQUAL(ws_net_build_eth(f, 13, &HOST_MAC, &CLR_MAC, 0x86dd), -ENOSPC);
 }
 
+/*
+ * The same frame built with udp_cksum_offload, then completed as a NIC
+ * does (the ones' complement sum of the UDP header and payload, starting
+ * from the field as built): the field held the pseudo-header sum, and
+ * the result is the frame summed in software, byte for byte.
+ */
+static void check_udp_offload(const uint8_t *sw, uint32_t len, const struct ws_net_udp_out *o,
+			      uint32_t plen)
+{
+	static uint8_t f[2048];
+	struct ws_net_udp_out oo = *o;
+	bool v6 = o->dst.family == WS_AF_INET6;
+	uint32_t hdrs = ws_net_udp_hdrs_len(o->dst.family);
+	uint8_t *ip = f + 14, *udp = f + hdrs - 8;
+	unsigned alen = v6 ? 16 : 4;
+	uint16_t c;
+
+	memcpy(f, sw, len);
+	oo.udp_cksum_offload = true;
+	CU_ASSERT_EQUAL_FATAL(ws_net_build_udp(f, sizeof(f), &oo, plen), (int)len);
+	c = (uint16_t)(udp[6] << 8 | udp[7]);
+	CU_ASSERT_EQUAL(c, ref_fold(ref_pseudo(ip + (v6 ? 8 : 12), ip + (v6 ? 24 : 16), alen,
+					       IPPROTO_UDP, 8 + plen)));
+	c = (uint16_t)~ref_fold(ref_sum(0, udp, 8 + plen));
+	if (c == 0)
+		c = 0xffff;
+	udp[6] = (uint8_t)(c >> 8);
+	udp[7] = (uint8_t)c;
+	CU_ASSERT_EQUAL(memcmp(f, sw, len), 0);
+}
+
 /* Built datagrams of random sizes and addresses parse back; checksums verify. */
 static void test_build_roundtrip(void)
 {
@@ -699,6 +730,8 @@ static void test_build_roundtrip(void)
 				  ref_l4_ok(ip + 12, ip + 16, 4, IPPROTO_UDP, udp, 8 + plen) :
 				  (udp[6] == 0 && udp[7] == 0));
 		}
+		if (v6 || o.udp4_cksum)
+			check_udp_offload(f, (uint32_t)len, &o, plen);
 	}
 }
 
