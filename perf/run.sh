@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark suite in one go:
 #   perf/run.sh [--short|--full] [--build DIR] [--out DIR]
-# Builds (if needed) and runs crypto_ceiling, index_bench, gw_bench, hs_bench and, as
-# root, wg_compare.sh; merges their JSON into perf/results/<timestamp>.json
+# Builds (if needed) and runs crypto_ceiling, index_bench, cksum_bench,
+# gw_bench, hs_bench and, as root, wg_compare.sh; merges their JSON into perf/results/<timestamp>.json
 # and perf/results/latest.json, then draws perf/results/*.png (matplotlib
 # from Debian, installed with apt-get when missing).
 # --short (CI): seconds per tool, checks that everything runs and that the
@@ -38,7 +38,7 @@ trap 'rm -rf "$tmp"' EXIT
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" "$top" -Dtests=false >/dev/null
 fi
-ninja -C "$build" perf/crypto_ceiling perf/index_bench perf/gw_bench perf/hs_bench \
+ninja -C "$build" perf/crypto_ceiling perf/index_bench perf/cksum_bench perf/gw_bench perf/hs_bench \
 	app/wirespeed/wirespeed \
 	>"$tmp/ninja.log" 2>&1 || { cat "$tmp/ninja.log"; exit 1; }
 
@@ -54,6 +54,7 @@ run() {         # run NAME CMD...: the tool writes $tmp/NAME.json
 }
 run crypto_ceiling "$build/perf/crypto_ceiling"
 run index_bench "$build/perf/index_bench"
+run cksum_bench "$build/perf/cksum_bench"
 # Two processes: a 100,000-peer gateway is left to process exit (gw_bench.c).
 run gw_bench_rtc "$build/perf/gw_bench" --rtc-only
 run gw_bench_split "$build/perf/gw_bench" --split-only
@@ -78,7 +79,7 @@ doc = {"timestamp": stamp, "mode": mode, "host": platform.node(),
        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                     if l.startswith("model name")), "?"), "ncpu": os.cpu_count()}
 bad = []
-for part in ("crypto_ceiling", "index_bench", "gw_bench_rtc", "gw_bench_split", "hs_bench", "wg_compare"):
+for part in ("crypto_ceiling", "index_bench", "cksum_bench", "gw_bench_rtc", "gw_bench_split", "hs_bench", "wg_compare"):
     try:
         doc[part] = json.load(open(os.path.join(tmp, part + ".json")))
     except Exception as e:
@@ -117,6 +118,9 @@ if not g:
 ib = doc.get("index_bench", {}).get("points", [])
 if not ib or any("error" in pt or not pt.get("all_hit") for pt in ib):
     bad.append("index_bench: a point failed or missed live indices")
+ck = doc.get("cksum_bench", {}).get("points", [])
+if not ck or any("error" in pt or not pt.get("seal_cycles") for pt in ck):
+    bad.append("cksum_bench: a point failed")
 hs = doc.get("hs_bench", {}).get("handshakes", {})
 if not hs.get("responses"):
     bad.append("hs_bench: no handshake answered")

@@ -48,6 +48,18 @@ def main():
                   f"{f(p.get('rte_hash_cycles'), '{:.1f}')} | {f(p.get('ratio'))} |")
         print()
 
+    ck = doc.get("cksum_bench", {}).get("points", [])
+    if ck:
+        print("### Outer UDP checksum (cycles per datagram, same run)\n")
+        print("| outer | size | headers, checksum in software | headers, NIC completes it "
+              "| seal | software sum / seal |")
+        print("|---|---|---|---|---|---|")
+        for p in ck:
+            print(f"| {p['outer']} | {p['size']} | {f(p.get('build_sw_cksum_cycles'), '{:.1f}')} | "
+                  f"{f(p.get('build_offload_cycles'), '{:.1f}')} | {f(p.get('seal_cycles'), '{:.0f}')} | "
+                  f"{f(p.get('sw_sum_over_seal'))} |")
+        print()
+
     gw = doc.get("gw_bench", {}).get("modes", {})
     for mode, per in gw.items():
         print(f"### Gateway, mode `{mode}` (per worker core; ratio = gateway / ceiling, same run)\n")
