@@ -8,7 +8,7 @@
  * round's ratio in "ratio_rounds".
  *
  *   gw_bench [--short] [--secs S] [--json FILE] [--peers 1,1000,100000]
- *            [--rounds N] [--rtc-only | --split-only]
+ *            [--rounds N] [--rtc-only | --split-only] [--outer6]
  *
  * A peer set above 10,000 is not torn down (see bench_peers) and ends the
  * run: perf/run.sh runs the two modes as two processes.
@@ -18,6 +18,9 @@
  * runs RX, TX, control and the traffic generator). Cycles per packet are
  * the cycles spent inside the gateway's own poll functions: in rtc all of
  * them, in split the worker's (its busy polls) and, apart, lcore 0's.
+ * --outer6 runs the tunnel over IPv6 (modes "rtc-ipv6", "split-ipv6"):
+ * every datagram carries a UDP checksum, which net_ring leaves to the
+ * gateway to sum on TX and to verify on RX.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -167,13 +170,23 @@ static json_t *latency(struct gwh *h, enum gwh_dir dir, unsigned size, double ma
 	return arr;
 }
 
+/* The tunnel's underlay: IPv4, or IPv6 with --outer6 (modes "rtc-ipv6", "split-ipv6"). */
+static bool outer6;
+
+static const char *mode_name(bool split)
+{
+	if (outer6)
+		return split ? "split-ipv6" : "rtc-ipv6";
+	return split ? "split" : "rtc";
+}
+
 static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_aead,
 			   json_t *latency_out, bool *abandoned)
 {
 	static const char *const dn[] = { "encrypt", "decrypt" };
 	json_t *res = json_object(), *points = json_array();
 	struct gwh h;
-	int rc = gwh_create(&h, n_peers, split);
+	int rc = gwh_create_outer(&h, n_peers, split, outer6 ? WS_AF_INET6 : WS_AF_INET);
 	uint64_t t0;
 
 	if (rc != 0) {
@@ -258,7 +271,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			json_array_append_new(points, pt);
 			printf("%-5s %6u peers %-5s %s: gateway %7.1f cyc/pkt %6.3f Mpps %6.2f Gbps"
 			       " | ceiling %7.1f cyc/pkt | ratio %.2f | wall %.3f Mpps",
-			       split ? "split" : "rtc", n_peers, sz, dn[d], bench_cpp(&g),
+			       mode_name(split), n_peers, sz, dn[d], bench_cpp(&g),
 			       bench_mpps(&g), bench_gbps(&g), bench_cpp(&c), ratio,
 			       (double)g.packets / g.seconds / 1e6);
 			for (r = 0; r < n_rounds && n_rounds > 1; r++)
@@ -311,6 +324,11 @@ int main(int argc, char **argv)
 			i++;
 			continue;
 		}
+		if (j == i && strcmp(argv[i], "--outer6") == 0) {
+			outer6 = true;
+			i++;
+			continue;
+		}
 		if (j == i && strcmp(argv[i], "--split-only") == 0) {
 			split_only = true;
 			i++;
@@ -339,7 +357,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "usage: gw_bench [--short] [--secs S] [--json FILE] "
-			"[--peers N,N,...] [--rounds N] [--rtc-only|--split-only]\n");
+			"[--peers N,N,...] [--rounds N] [--rtc-only|--split-only] [--outer6]\n");
 		return 2;
 	}
 	if (opt.short_mode) {
@@ -374,7 +392,7 @@ int main(int argc, char **argv)
 								   !split && k == 0 ? lat : NULL,
 								   &abandoned));
 		}
-		json_object_set_new(modes, split ? "split" : "rtc", mode);
+		json_object_set_new(modes, mode_name(split), mode);
 	}
 	if (!have_split)
 		json_object_set_new(root, "split_unavailable", json_string("one lcore only"));

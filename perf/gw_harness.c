@@ -20,7 +20,6 @@
 enum {
 	PEER_BITS = 17,                 /* sim index = seq << 17 | peer */
 	PEER_MAX = 1u << PEER_BITS,
-	HDRS = WS_NET_UDP4_HDRS_LEN,
 	HS_BATCH = 32,                  /* initiations in flight while handshaking */
 	RING_SZ = 4096,
 };
@@ -31,7 +30,7 @@ struct gwh_peer {
 	struct ws_cookie_maker cookie;
 	struct gwh *h;
 	uint32_t id, seq, hs_idx;
-	uint8_t ep[4];                  /* endpoint address */
+	uint8_t ep[16];                 /* endpoint address (4 bytes over IPv4) */
 	uint8_t inner[4];               /* its /32 behind the tunnel */
 	uint64_t counter;               /* next data counter */
 	struct ws_noise_keypair *kp;
@@ -59,6 +58,7 @@ struct gwh_stamp {
 static const struct rte_ether_addr router_mac = {{ 0x02, 0, 0, 0, 0, 0xfe }};
 static const struct rte_ether_addr host_mac = {{ 0x02, 0, 0, 0, 1, 0x02 }};
 static const uint8_t wan_ip[4] = { 192, 0, 2, 1 };
+static const uint8_t wan_ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t host_ip[4] = { 10, 1, 0, 2 };
 
 static struct gwh_stamp *stamp(const struct gwh *h, struct rte_mbuf *m)
@@ -111,6 +111,26 @@ static void ip4_of(uint8_t out[4], uint32_t base, uint32_t i)
 	out[3] = (uint8_t)a;
 }
 
+/* Headers in front of a WireGuard message on the tunnel port. */
+static uint32_t hdrs(const struct gwh *h)
+{
+	return ws_net_udp_hdrs_len(h->outer);
+}
+
+/* Peer i's endpoint: 198.18.0.0/15 + i, or 2001:db8:1::/64 + i over IPv6. */
+static void endpoint_of(const struct gwh *h, uint32_t i, struct ws_endpoint *ep)
+{
+	uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1 };
+
+	if (h->outer == WS_AF_INET6) {
+		ip4_of(a + 12, 0, i);
+		ws_endpoint_v6(ep, a, 51820);
+	} else {
+		ip4_of(a, 0xc6120000u, i);
+		ws_endpoint_v4(ep, a, 51820);
+	}
+}
+
 static int peers_init(struct gwh *h)
 {
 	const struct ws_noise_upcalls base = {
@@ -133,7 +153,6 @@ static int peers_init(struct gwh *h)
 
 		p->h = h;
 		p->id = i;
-		ip4_of(p->ep, 0xc6120000u, i);          /* 198.18.0.0/15 */
 		ip4_of(p->inner, 0x0a800000u, i);       /* 10.128.0.0/9 */
 		memcpy(h->txs[i].inner, p->inner, 4);
 		u.arg = p;
@@ -144,7 +163,7 @@ static int peers_init(struct gwh *h)
 		ws_memzero(priv, sizeof(priv));
 		struct ws_config_peer *cp = &h->peers_cfg[i];
 		ws_noise_local_public(&p->local, cp->public_key);
-		ws_endpoint_v4(&cp->endpoint, p->ep, 51820);
+		endpoint_of(h, i, &cp->endpoint);
 		h->aips[i].family = WS_AF_INET;
 		memcpy(h->aips[i].addr, p->inner, 4);
 		h->aips[i].len = 32;
@@ -194,6 +213,11 @@ static int make_port(struct gwh *h, unsigned idx, char *dev, size_t len)
 
 int gwh_create(struct gwh *h, unsigned n_peers, bool split)
 {
+	return gwh_create_outer(h, n_peers, split, WS_AF_INET);
+}
+
+int gwh_create_outer(struct gwh *h, unsigned n_peers, bool split, uint8_t outer)
+{
 	static unsigned instances;
 	static const struct rte_mbuf_dynfield ts_desc = {
 		.name = "ws_bench_stamp", .size = sizeof(struct gwh_stamp),
@@ -209,6 +233,7 @@ int gwh_create(struct gwh *h, unsigned n_peers, bool split)
 	h->instance = instances++;
 	h->n_peers = n_peers;
 	h->split = split;
+	h->outer = outer == WS_AF_INET6 ? WS_AF_INET6 : WS_AF_INET;
 	h->worker_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	if (split && h->worker_lcore >= RTE_MAX_LCORE)
 		return -ENOTSUP;
@@ -224,10 +249,12 @@ int gwh_create(struct gwh *h, unsigned n_peers, bool split)
 	snprintf(json, sizeof(json),
 		 "{\"crypto\": \"ipsec_mb\", \"ports\": ["
 		 "{\"name\": \"wan\", \"device\": \"%s\", \"role\": \"tunnel\","
-		 " \"addresses\": [\"192.0.2.1/24\"], \"gateway\": \"192.0.2.254\"},"
+		 " \"addresses\": [\"192.0.2.1/24\", \"2001:db8::1/64\"],"
+		 " \"gateway\": [\"192.0.2.254\", \"2001:db8::fe\"]},"
 		 "{\"name\": \"lan\", \"device\": \"%s\", \"role\": \"clear\","
 		 " \"addresses\": [\"10.1.0.1/24\"]}],"
 		 "\"neighbors\": [{\"address\": \"192.0.2.254\", \"mac\": \"02:00:00:00:00:fe\","
+		 " \"port\": \"wan\"}, {\"address\": \"2001:db8::fe\", \"mac\": \"02:00:00:00:00:fe\","
 		 " \"port\": \"wan\"}, {\"address\": \"10.1.0.2\", \"mac\": \"02:00:00:00:01:02\","
 		 " \"port\": \"lan\"}],"
 		 "\"lcores\": {\"rx\": [%u], \"workers\": [%u], \"tx\": [%u], \"control\": %u},"
@@ -358,22 +385,40 @@ void gwh_split_stop(struct gwh *h)
 static struct rte_mbuf *udp_frame(struct gwh *h, const uint8_t inner[4], uint32_t payload)
 {
 	uint32_t i = ((uint32_t)inner[1] << 16 | (uint32_t)inner[2] << 8 | inner[3]) - 0x800000u;
-	uint8_t ep[4];
 	struct ws_net_udp_out o = { .src_mac = router_mac, .dst_mac = h->gw->ports[0].net.mac };
 	struct rte_mbuf *m = rte_pktmbuf_alloc(h->gw->pool);
 	uint8_t *buf;
 
 	if (m == NULL)
 		return NULL;
-	ip4_of(ep, 0xc6120000u, i);             /* as peers_init: 198.18.0.0 + i */
-	ws_endpoint_v4(&o.src, ep, 51820);
-	ws_endpoint_v4(&o.dst, wan_ip, 51820);
-	buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(HDRS + payload));
-	if (buf == NULL || ws_net_build_udp(buf, HDRS + payload, &o, payload) <= 0) {
+	endpoint_of(h, i, &o.src);
+	if (h->outer == WS_AF_INET6)
+		ws_endpoint_v6(&o.dst, wan_ip6, 51820);
+	else
+		ws_endpoint_v4(&o.dst, wan_ip, 51820);
+	buf = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(hdrs(h) + payload));
+	if (buf == NULL || ws_net_build_udp(buf, hdrs(h) + payload, &o, payload) <= 0) {
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
 	return m;
+}
+
+/*
+ * Over IPv6 the UDP checksum is mandatory: summed again once the message
+ * in a udp_frame is final (ws_net_build_udp summed what was there then).
+ */
+static void frame_final(const struct gwh *h, struct rte_mbuf *m)
+{
+	struct rte_ipv6_hdr *ip6;
+	struct rte_udp_hdr *udp;
+
+	if (h->outer != WS_AF_INET6)
+		return;
+	ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
+	udp = (struct rte_udp_hdr *)(ip6 + 1);
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
 }
 
 /* An inner IPv4/UDP packet of len bytes (zero payload). */
@@ -429,7 +474,7 @@ unsigned gwh_inject(struct gwh *h, enum gwh_dir dir, unsigned size, unsigned n, 
 			if (m[k] == NULL)
 				break;
 			struct ws_msg_data *msg = rte_pktmbuf_mtod_offset(m[k], struct ws_msg_data *,
-									 HDRS);
+									 hdrs(h));
 			msg->header.type = WS_MSG_DATA;
 			memset(msg->header.reserved, 0, 3);
 			msg->receiver_index = rte_cpu_to_le_32(t->remote_index);
@@ -446,6 +491,8 @@ unsigned gwh_inject(struct gwh *h, enum gwh_dir dir, unsigned size, unsigned n, 
 		rte_pktmbuf_free_bulk(m, k);
 		return 0;
 	}
+	for (unsigned i = 0; dir == GWH_DECRYPT && i < k; i++)
+		frame_final(h, m[i]);
 	uint64_t now = rte_rdtsc();
 	for (unsigned i = 0; i < k; i++)
 		stamp(h, m[i])->tsc = now;
@@ -510,7 +557,8 @@ int gwh_initiation_frame(struct gwh *h, unsigned peer, struct rte_mbuf **out)
 	*out = udp_frame(h, p->inner, sizeof(init));
 	if (*out == NULL)
 		return -ENOMEM;
-	memcpy(rte_pktmbuf_mtod_offset(*out, void *, HDRS), &init, sizeof(init));
+	memcpy(rte_pktmbuf_mtod_offset(*out, void *, hdrs(h)), &init, sizeof(init));
+	frame_final(h, *out);
 	return 0;
 }
 
@@ -532,7 +580,7 @@ static void sim_finish(struct gwh *h, const struct ws_msg_response *resp)
 	struct rte_mbuf *m = udp_frame(h, p->inner, WS_MSG_DATA_MIN_LEN);
 	if (m == NULL)
 		return;
-	struct ws_msg_data *msg = rte_pktmbuf_mtod_offset(m, struct ws_msg_data *, HDRS);
+	struct ws_msg_data *msg = rte_pktmbuf_mtod_offset(m, struct ws_msg_data *, hdrs(h));
 	struct ws_aead_op op = { .data = msg->encrypted_data, .key = p->kp->send_key,
 				 .counter = p->counter++, .len = 0 };
 	msg->header.type = WS_MSG_DATA;
@@ -540,6 +588,7 @@ static void sim_finish(struct gwh *h, const struct ws_msg_response *resp)
 	msg->receiver_index = rte_cpu_to_le_32(p->kp->remote_index);
 	msg->counter = 0;
 	ws_aead_encrypt_burst(h->sim_aead, &op, 1);
+	frame_final(h, m);
 	gwh_inject_frame(h, m);
 	p->done = true;
 	memcpy(h->txs[p->id].send_key, p->kp->send_key, WS_KEY_LEN);
@@ -556,11 +605,11 @@ unsigned gwh_drain_handshakes(struct gwh *h, struct gwh_hs_count *c)
 		for (unsigned i = 0; i < n; i++) {
 			const uint8_t *b = rte_pktmbuf_mtod(m[i], const uint8_t *);
 
-			if (rte_pktmbuf_data_len(m[i]) < HDRS + 4)
+			if (rte_pktmbuf_data_len(m[i]) < hdrs(h) + 4)
 				c->other++;
-			else if (b[HDRS] == WS_MSG_RESPONSE)
+			else if (b[hdrs(h)] == WS_MSG_RESPONSE)
 				c->responses++;
-			else if (b[HDRS] == WS_MSG_COOKIE)
+			else if (b[hdrs(h)] == WS_MSG_COOKIE)
 				c->cookies++;
 			else
 				c->other++;
@@ -596,11 +645,11 @@ int gwh_handshake_all(struct gwh *h)
 			for (unsigned i = 0; i < n; i++) {
 				const uint8_t *b = rte_pktmbuf_mtod(m[i], const uint8_t *);
 
-				if (rte_pktmbuf_data_len(m[i]) >= HDRS + WS_MSG_RESPONSE_LEN &&
-				    b[HDRS] == WS_MSG_RESPONSE) {
+				if (rte_pktmbuf_data_len(m[i]) >= hdrs(h) + WS_MSG_RESPONSE_LEN &&
+				    b[hdrs(h)] == WS_MSG_RESPONSE) {
 					struct ws_msg_response resp;
 
-					memcpy(&resp, b + HDRS, sizeof(resp));
+					memcpy(&resp, b + hdrs(h), sizeof(resp));
 					sim_finish(h, &resp);
 					done++;
 					in_flight--;

@@ -36,6 +36,7 @@ struct gwh {
 	struct gwh_tx_state *txs;       /* their sending state, compact (generator) */
 	unsigned n_peers;
 	bool split;                     /* worker on its own lcore */
+	uint8_t outer;                  /* tunnel underlay: WS_AF_INET or WS_AF_INET6 */
 	unsigned worker_lcore;
 	struct rte_ring *rx[2], *tx[2]; /* per port index (0 wan, 1 lan) */
 	struct ws_aead *sim_aead;       /* the peers' sealing, generator side */
@@ -54,6 +55,8 @@ struct gwh {
  * Returns 0 or -errno; gwh_destroy undoes it and checks for mbuf leaks.
  */
 int gwh_create(struct gwh *h, unsigned n_peers, bool split);
+/* The same over an IPv4 or (WS_AF_INET6) an IPv6 underlay. */
+int gwh_create_outer(struct gwh *h, unsigned n_peers, bool split, uint8_t outer);
 int gwh_destroy(struct gwh *h);
 
 /* Complete a handshake with every peer (gateway as responder), and confirm it. */

@@ -58,6 +58,7 @@ run cksum_bench "$build/perf/cksum_bench"
 # Two processes: a 100,000-peer gateway is left to process exit (gw_bench.c).
 run gw_bench_rtc "$build/perf/gw_bench" --rtc-only
 run gw_bench_split "$build/perf/gw_bench" --split-only
+run gw_bench_rtc6 "$build/perf/gw_bench" --rtc-only --outer6 --peers 1
 run hs_bench "$build/perf/hs_bench"
 if [ "$(id -u)" -eq 0 ] && command -v wireguard-go >/dev/null; then
 	log "wg_compare"
@@ -79,15 +80,17 @@ doc = {"timestamp": stamp, "mode": mode, "host": platform.node(),
        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo")
                     if l.startswith("model name")), "?"), "ncpu": os.cpu_count()}
 bad = []
-for part in ("crypto_ceiling", "index_bench", "cksum_bench", "gw_bench_rtc", "gw_bench_split", "hs_bench", "wg_compare"):
+for part in ("crypto_ceiling", "index_bench", "cksum_bench", "gw_bench_rtc", "gw_bench_split", "gw_bench_rtc6",
+             "hs_bench", "wg_compare"):
     try:
         doc[part] = json.load(open(os.path.join(tmp, part + ".json")))
     except Exception as e:
         bad.append(f"{part}: {e}")
         doc[part] = {"error": str(e)}
-rtc, split = doc.pop("gw_bench_rtc"), doc.pop("gw_bench_split")
+rtc, split, rtc6 = doc.pop("gw_bench_rtc"), doc.pop("gw_bench_split"), doc.pop("gw_bench_rtc6")
 doc["gw_bench"] = {k: v for k, v in rtc.items() if k != "modes"}
-doc["gw_bench"]["modes"] = {**rtc.get("modes", {}), **split.get("modes", {})}
+doc["gw_bench"]["modes"] = {**rtc.get("modes", {}), **split.get("modes", {}),
+                            **rtc6.get("modes", {})}
 if "split_unavailable" in split:
     doc["gw_bench"]["split_unavailable"] = split["split_unavailable"]
 # Headline ratios (same run): gateway / ceiling per worker core, 100k vs 1 peer.
@@ -105,6 +108,13 @@ for mname, mode_res in g.items():
             if "gateway" in a and "gateway" in b and a["size"] == b["size"] and a["dir"] == b["dir"]:
                 head[f"{mname}/{peers[-1]}_vs_{peers[0]}peers/{a['size']}/{a['dir']}"] = \
                     round(b["gateway"]["mpps"] / a["gateway"]["mpps"], 3)
+# IPv6 against IPv4 underlay, 1 peer, each against its own ceiling.
+for k in list(head):
+    if k.startswith("rtc-ipv6/1peers/") and k.endswith("/gw_over_ceiling"):
+        v4 = head.get("rtc/" + k[len("rtc-ipv6/"):])
+        if v4:
+            head["rtc-ipv6_vs_rtc/" + k[len("rtc-ipv6/"):-len("/gw_over_ceiling")]] = \
+                round(head[k] / v4, 3)
 doc["headline"] = head
 # Everything must have produced figures, not just files.
 for mname, mode_res in g.items():

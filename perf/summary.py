@@ -79,6 +79,10 @@ def main():
         setup = {k: v.get("handshake_setup_s") for k, v in per.items()}
         print("Handshake set-up (s): " + ", ".join(f"{k} peers {f(v, '{:.1f}')}"
                                                   for k, v in setup.items()) + "\n")
+    v6 = {k: v for k, v in doc.get("headline", {}).items() if k.startswith("rtc-ipv6_vs_rtc/")}
+    if v6:
+        print("IPv6 underlay against IPv4, rtc, 1 peer (gateway/ceiling of each, divided): " +
+              ", ".join(f"{k.split('/', 2)[2]} {v:.2f}" for k, v in v6.items()) + "\n")
 
     lat = doc.get("gw_bench", {}).get("latency", [])
     if lat:
