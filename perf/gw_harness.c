@@ -30,7 +30,6 @@ struct gwh_peer {
 	struct ws_cookie_maker cookie;
 	struct gwh *h;
 	uint32_t id, seq, hs_idx;
-	uint8_t ep[16];                 /* endpoint address (4 bytes over IPv4) */
 	uint8_t inner[4];               /* its /32 behind the tunnel */
 	uint64_t counter;               /* next data counter */
 	struct ws_noise_keypair *kp;
@@ -381,11 +380,17 @@ void gwh_split_stop(struct gwh *h)
 
 /* ---- frames ---- */
 
-/* A UDP datagram from the endpoint of the peer whose inner address is inner. */
+/*
+ * A UDP datagram from the endpoint of the peer whose inner address is
+ * inner, for a message of payload bytes the caller writes next and then
+ * passes to frame_final (over IPv6 the checksum covers it, so it is summed
+ * there, once, not here over bytes not yet written).
+ */
 static struct rte_mbuf *udp_frame(struct gwh *h, const uint8_t inner[4], uint32_t payload)
 {
 	uint32_t i = ((uint32_t)inner[1] << 16 | (uint32_t)inner[2] << 8 | inner[3]) - 0x800000u;
-	struct ws_net_udp_out o = { .src_mac = router_mac, .dst_mac = h->gw->ports[0].net.mac };
+	struct ws_net_udp_out o = { .src_mac = router_mac, .dst_mac = h->gw->ports[0].net.mac,
+				    .udp_cksum_offload = true };
 	struct rte_mbuf *m = rte_pktmbuf_alloc(h->gw->pool);
 	uint8_t *buf;
 
@@ -404,10 +409,7 @@ static struct rte_mbuf *udp_frame(struct gwh *h, const uint8_t inner[4], uint32_
 	return m;
 }
 
-/*
- * Over IPv6 the UDP checksum is mandatory: summed again once the message
- * in a udp_frame is final (ws_net_build_udp summed what was there then).
- */
+/* Over IPv6 the UDP checksum is mandatory: summed once the message in a udp_frame is final. */
 static void frame_final(const struct gwh *h, struct rte_mbuf *m)
 {
 	struct rte_ipv6_hdr *ip6;

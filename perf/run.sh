@@ -2,8 +2,9 @@
 # The benchmark suite in one go:
 #   perf/run.sh [--short|--full] [--build DIR] [--out DIR]
 # Builds (if needed) and runs crypto_ceiling, index_bench, cksum_bench,
-# gw_bench, hs_bench and, as root, wg_compare.sh; merges their JSON into perf/results/<timestamp>.json
-# and perf/results/latest.json, then draws perf/results/*.png (matplotlib
+# gw_bench (IPv4, and IPv6 at 1 peer), hs_bench and, as root, wg_compare.sh;
+# merges their JSON into perf/results/<timestamp>.json and
+# perf/results/latest.json, then draws perf/results/*.png (matplotlib
 # from Debian, installed with apt-get when missing).
 # --short (CI): seconds per tool, checks that everything runs and that the
 # JSON is written and well formed (default --out perf/results/short, so CI

@@ -218,12 +218,8 @@ static void handshake_one(struct ws_gw *gw, struct ws_ratelimiter *rl, struct rt
 		got_cookie(gw, &u.cookie, now);
 		return;
 	}
-	if (under_load)
-		st = ws_cookie_checker_validate_reply(&gw->cookie, &u, pkt.payload_len, &pkt.src,
-						      now, &reply, &replied);
-	else
-		st = ws_cookie_checker_validate(&gw->cookie, &u, pkt.payload_len, &pkt.src, false,
-						now);
+	st = ws_cookie_checker_validate_reply(&gw->cookie, &u, pkt.payload_len, &pkt.src,
+					      under_load, now, &reply, &replied);
 	if (st == WS_COOKIE_INVALID_MAC1) {
 		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
 		return;

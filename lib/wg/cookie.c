@@ -179,13 +179,13 @@ enum ws_cookie_mac_state ws_cookie_checker_validate(struct ws_cookie_checker *c,
 enum ws_cookie_mac_state ws_cookie_checker_validate_reply(struct ws_cookie_checker *c,
 							  const void *msg, size_t len,
 							  const struct ws_endpoint *src,
-							  uint64_t now,
+							  bool check_cookie, uint64_t now,
 							  struct ws_msg_cookie *reply,
 							  bool *replied)
 {
 	memset(reply, 0, sizeof(*reply));
 	*replied = false;
-	return check(c, msg, len, src, true, now, reply, replied);
+	return check(c, msg, len, src, check_cookie, now, reply, replied);
 }
 
 int ws_cookie_checker_create_reply(struct ws_cookie_checker *c, struct ws_msg_cookie *dst,

@@ -63,17 +63,18 @@ enum ws_cookie_mac_state ws_cookie_checker_validate(struct ws_cookie_checker *c,
 						    bool check_cookie, uint64_t now);
 
 /*
- * What a responder under load does with a received initiation or
- * response: validate it with the cookie checked, and when mac1 is good but
- * mac2 does not carry src's cookie (WS_COOKIE_VALID_MAC1_NO_COOKIE), make
- * the cookie reply to send back in the same pass, the cookie computed
- * once for both. *replied says whether *reply was made (not for an
- * unknown address family); *reply is zeroed otherwise.
+ * What a responder does with a received initiation or response: as
+ * ws_cookie_checker_validate, and when check_cookie (under load) and mac1
+ * is good but mac2 does not carry src's cookie
+ * (WS_COOKIE_VALID_MAC1_NO_COOKIE), also the cookie reply to send back,
+ * made in the same pass with the cookie computed once for both. *replied
+ * says whether *reply was made (not for an unknown address family);
+ * *reply is zeroed otherwise.
  */
 enum ws_cookie_mac_state ws_cookie_checker_validate_reply(struct ws_cookie_checker *c,
 							  const void *msg, size_t len,
 							  const struct ws_endpoint *src,
-							  uint64_t now,
+							  bool check_cookie, uint64_t now,
 							  struct ws_msg_cookie *reply,
 							  bool *replied);
 

@@ -77,11 +77,8 @@ static void deliver(struct run *t, const struct ws_msg_initiation *in, const str
 	t->has_last = true;
 	t->last = *in;
 	t->last_from = from;
-	if (t->under_load)
-		st = ws_cookie_checker_validate_reply(&fz_a.checker, in, sizeof(*in), src, fz_now,
-						      &t->reply, &replied);
-	else
-		st = ws_cookie_checker_validate(&fz_a.checker, in, sizeof(*in), src, false, fz_now);
+	st = ws_cookie_checker_validate_reply(&fz_a.checker, in, sizeof(*in), src, t->under_load,
+					      fz_now, &t->reply, &replied);
 	CHECK(!replied || st == WS_COOKIE_VALID_MAC1_NO_COOKIE);
 	if (st == WS_COOKIE_INVALID_MAC1)
 		return;

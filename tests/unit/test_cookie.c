@@ -235,31 +235,37 @@ static void test_validate_reply(void)
 	/* No cookie yet: a reply, which the maker accepts, with the reference cookie. */
 	fake_message(msg, sizeof(msg), WS_MSG_INITIATION);
 	ws_cookie_maker_add_macs(&m, msg, sizeof(msg), t0);
-	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, t0, &reply,
-						   &replied) == WS_COOKIE_VALID_MAC1_NO_COOKIE);
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, false, t0,
+						   &reply, &replied) == WS_COOKIE_VALID_MAC1_NO_COOKIE);
+	CU_ASSERT(!replied);    /* not under load: mac2 is not looked at, nothing to answer */
+	CU_ASSERT(ws_is_zero(&reply, sizeof(reply)));
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, true, t0,
+						   &reply, &replied) == WS_COOKIE_VALID_MAC1_NO_COOKIE);
 	CU_ASSERT_FATAL(replied);
 	check_reply(&r, &m, msg, sizeof(msg), &ep, t0, &reply);
 
 	/* With the cookie in mac2: valid, and no reply. */
 	fake_message(msg, sizeof(msg), WS_MSG_INITIATION);
 	ws_cookie_maker_add_macs(&m, msg, sizeof(msg), t0 + SEC(1));
-	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, t0 + SEC(1),
-						   &reply, &replied) == WS_COOKIE_VALID_COOKIE);
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, true,
+						   t0 + SEC(1), &reply, &replied) ==
+		  WS_COOKIE_VALID_COOKIE);
 	CU_ASSERT(!replied);
 	CU_ASSERT(ws_is_zero(&reply, sizeof(reply)));
 	/* The same message from another source is answered again. */
-	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep6,
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep6, true,
 						   t0 + SEC(1), &reply, &replied) ==
 		  WS_COOKIE_VALID_MAC1_NO_COOKIE);
 	CU_ASSERT(replied);
 
 	/* A bad mac1 gets nothing; nor does a source without an address. */
 	msg[10] ^= 1;
-	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, t0 + SEC(1),
-						   &reply, &replied) == WS_COOKIE_INVALID_MAC1);
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &ep, true,
+						   t0 + SEC(1), &reply, &replied) ==
+		  WS_COOKIE_INVALID_MAC1);
 	CU_ASSERT(!replied);
 	msg[10] ^= 1;
-	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &none,
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, msg, sizeof(msg), &none, true,
 						   t0 + SEC(1), &reply, &replied) ==
 		  WS_COOKIE_VALID_MAC1_NO_COOKIE);
 	CU_ASSERT(!replied);
@@ -268,8 +274,8 @@ static void test_validate_reply(void)
 	/* A response from an IPv6 source, round trip. */
 	fake_message(rsp, sizeof(rsp), WS_MSG_RESPONSE);
 	ws_cookie_maker_add_macs(&m, rsp, sizeof(rsp), t0 + SEC(2));
-	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, rsp, sizeof(rsp), &ep6, t0 + SEC(2),
-						   &reply, &replied) ==
+	CU_ASSERT(ws_cookie_checker_validate_reply(&r.checker, rsp, sizeof(rsp), &ep6, true,
+						   t0 + SEC(2), &reply, &replied) ==
 		  WS_COOKIE_VALID_MAC1_NO_COOKIE);
 	CU_ASSERT_FATAL(replied);
 	check_reply(&r, &m, rsp, sizeof(rsp), &ep6, t0 + SEC(2), &reply);
