@@ -107,6 +107,8 @@ elif [ "$lost" -le "${rcvbuf:-0}" ] && ws_le "$sent" "$gw_tx"; then
 else
 	ws_log "peer namespace counters during the run:"
 	grep -E 'Udp|Drop|Err|Backlog' "$WS_TMP/nstat-peer.txt" | sed 's/^/  peer ns| /'
+	# wireguard-go's own device: what it dropped between its socket and iperf3.
+	ws_nsx "$WS_NS_PEER" ip -s link show "$WS_PEER_IF" 2>/dev/null | sed 's/^/  peer ns| /'
 	ws_check "the existing tunnel lost no packet (receiver's count)" false
 fi
 no_peer() {
