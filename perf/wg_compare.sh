@@ -112,6 +112,7 @@ for _ in $(seq 50); do
 done
 ws_nsx "$WS_NS_GW" wg set "$GW_WG_IF" private-key "$WS_TMP/gw.key" listen-port 51820 \
 	peer "$(cat "$WS_TMP/peer.pub")" endpoint 192.0.2.2:51820 allowed-ips 10.2.0.0/24
+ws_wg_sockbuf "$GW_WG_PID"
 ws_nsx "$WS_NS_GW" ip link set "$GW_WG_IF" mtu 1420 up
 ws_nsx "$WS_NS_GW" ip route add 10.2.0.0/24 dev "$GW_WG_IF"
 ws_peer_start "$WS_TMP/peer.key" "$(cat "$WS_TMP/gw.pub")" 192.0.2.1:51820

@@ -20,19 +20,23 @@ failures=()
 
 # meson's summary gives "Ok: N" and "Fail: N" (plus timeouts); count them.
 run_meson_tests() {
-	local dir=$1 label=$2 suite=$3 log rc=0 ok fail
+	local dir=$1 label=$2 suite=$3 log rc=0 ok fail names
 	shift 3
 	log=$(mktemp)
 	meson test -C "$dir" --suite "$suite" --print-errorlogs --num-processes 2 "$@" 2>&1 | tee "$log" || rc=$?
 	ok=$(awk '/^Ok:/ {print $2}' "$log"); ok=${ok:-0}
 	fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/ {s += $NF} END {print s + 0}' "$log")
-	rm -f "$log"
 	passed=$((passed + ok))
 	failed=$((failed + fail))
 	if [ "$rc" -ne 0 ] || [ "$fail" -ne 0 ]; then
-		failures+=("$label")
+		# Name the failed tests, so the summary's last lines say which.
+		names=$(awk '/^ *[0-9]+\/[0-9]+ / && / (FAIL|TIMEOUT|UNEXPECTEDPASS) / {
+			for (i = 1; i <= NF; i++) if ($i == "/") { print $(i + 1); break } }' "$log" |
+			paste -sd, -)
+		failures+=("$label${names:+ ($names)}")
 		[ "$fail" -eq 0 ] && failed=$((failed + 1))
 	fi
+	rm -f "$log"
 	return 0
 }
 

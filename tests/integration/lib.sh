@@ -85,6 +85,19 @@ ws_topo_create() {
 	ws_no_offload "$WS_NS_PEER" wan-p
 }
 
+# ws_wg_sockbuf PID: 7 MiB socket buffers on wireguard-go's UDP sockets.
+# Debian's wireguard-go (0.0.20220316) keeps the kernel default of 208 KiB,
+# about 90 datagrams: descheduled for a few tens of milliseconds on a shared
+# box, it drops what the gateway delivered (ss -uam showed hundreds of drops
+# per 20 s run on its socket, none on iperf3's, even on an idle box). Later
+# wireguard-go releases ask for 7 MiB themselves; sockbuf.py gives Debian's
+# the same. The sockets are made anew when the listen port changes, so this
+# follows `wg set ... listen-port`.
+ws_wg_sockbuf() {
+	python3 "$WS_TOP/tests/integration/sockbuf.py" "$1" 7340032 >>"$WS_TMP/sockbuf.log" 2>&1 ||
+		ws_log "WARN: wireguard-go (pid $1) keeps its default socket buffers"
+}
+
 # ws_wg_start NS IFNAME PRIVKEY_FILE GW_PUBKEY ENDPOINT ADDR4/LEN ADDR6/LEN [wg set args...]
 # Starts Debian's wireguard-go in NS and configures it with wg; pid in WS_LAST_PID.
 ws_wg_start() {
@@ -99,6 +112,7 @@ ws_wg_start() {
 	done
 	ws_nsx "$ns" wg set "$ifname" private-key "$key" listen-port 51820 \
 		peer "$gwpub" endpoint "$endpoint" allowed-ips 10.1.0.0/24,fd00:1::/64 "$@"
+	ws_wg_sockbuf "$pid"
 	ws_nsx "$ns" ip addr add "$a4" dev "$ifname"
 	ws_nsx "$ns" ip -6 addr add "$a6" dev "$ifname" nodad
 	ws_nsx "$ns" ip link set "$ifname" mtu 1420 up

@@ -23,12 +23,14 @@ ws_check "tunnel up" ws_wait_ping "$WS_NS_HOST" 10.2.0.2 15
 SOCK=$WS_TMP/wsgw.sock
 
 # Keys made before the traffic starts: the churn itself is what runs
-# alongside it. On a shared 2-core box any CPU burst starves the
-# receiving iperf3 in bursts, and its kernel drops what the gateway
+# alongside it. On a shared 2-core box a CPU burst deschedules the
+# receivers for a while, and their kernel drops what the gateway
 # delivered (UdpRcvbufErrors in the peer namespace, printed below): so
-# the receiver gets a 2 MB socket buffer (-w) and the client paces its
-# batches a little; the gateway's own count of datagrams sent into the
-# tunnel is checked too.
+# wireguard-go's socket gets 7 MiB (ws_wg_sockbuf; with Debian's default
+# of 208 KiB it dropped hundreds of datagrams per run even on an idle
+# box), iperf3's gets 2 MB (-w) and the client paces its batches a
+# little; the gateway's own count of datagrams sent into the tunnel is
+# checked too.
 PYTHONPATH=$(dirname "$0") python3 -c '
 import sys, rpc
 c = rpc.Client(sys.argv[1])
@@ -94,20 +96,15 @@ ws_log "iperf3 UDP 20 Mbit/s during the churn: lost $lost of $sent; the gateway 
 	"$gw_tx data messages; receive-buffer drops in the peer namespace: ${rcvbuf:-0}"
 ws_check "iperf3 ran (over 30000 datagrams)" [ "${sent:-0}" -gt 30000 ] 2>/dev/null
 ws_check "the gateway delivered every datagram into the tunnel" ws_le "$sent" "$gw_tx"
-# The receiver's count. Losses wholly explained by the receiving kernel
-# (UdpRcvbufErrors in the peer namespace: a receiver starved of CPU by
-# other load on the box, after the gateway delivered) are reported, not
-# failed, when the gateway's own counters show every datagram delivered;
-# any other loss fails.
+# The receiver's count: any loss fails, with the peer's counters (its
+# kernel's UDP drops, each socket's buffer and drop count, wireguard-go's
+# device) to say where it happened.
 if [ "$lost" = 0 ]; then
 	ws_check "the existing tunnel lost no packet (receiver's count)" true
-elif [ "$lost" -le "${rcvbuf:-0}" ] && ws_le "$sent" "$gw_tx"; then
-	ws_log "WARN: receiver lost $lost datagrams in its own socket buffer (UdpRcvbufErrors" \
-		"${rcvbuf}) after the gateway delivered them: the box is overloaded (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 else
-	ws_log "peer namespace counters during the run:"
+	ws_log "peer namespace counters during the run (load: $(cut -d' ' -f1-3 /proc/loadavg)):"
 	grep -E 'Udp|Drop|Err|Backlog' "$WS_TMP/nstat-peer.txt" | sed 's/^/  peer ns| /'
-	# wireguard-go's own device: what it dropped between its socket and iperf3.
+	ws_nsx "$WS_NS_PEER" ss -uamnp 2>/dev/null | sed 's/^/  peer ns| /'
 	ws_nsx "$WS_NS_PEER" ip -s link show "$WS_PEER_IF" 2>/dev/null | sed 's/^/  peer ns| /'
 	ws_check "the existing tunnel lost no packet (receiver's count)" false
 fi
