@@ -296,8 +296,29 @@ void ws_dp_to_neigh(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *m, u
 		ws_dp_drop(lc, m, WS_GW_DROP_RING_FULL);
 }
 
+/*
+ * A port with TX offloads on gets each burst checked by its driver first
+ * (rte_eth_tx_prepare: header constraints and, for some, the checksum
+ * seed made the device's way). What it refuses is dropped and counted;
+ * the rest keeps its order. Drivers without the check return at once.
+ */
+static void tx_prepare(struct tx_ctx *c, unsigned port, struct tx_port_buf *b)
+{
+	const struct ws_gw_port *gp = &c->gw->ports[port];
+	unsigned ok = 0, n = b->n;
+
+	while ((ok += rte_eth_tx_prepare(gp->port_id, c->lc->txq[port], b->pkts + ok,
+					 (uint16_t)(n - ok))) < n) {
+		ws_dp_drop(c->lc, b->pkts[ok], WS_GW_DROP_TX_FAILED);
+		memmove(&b->pkts[ok], &b->pkts[ok + 1], (n - ok - 1) * sizeof(b->pkts[0]));
+		n--;
+	}
+	b->n = (uint16_t)n;
+}
+
 static void tx_flush(struct tx_ctx *c, unsigned port)
 {
+	const struct ws_gw_port *gp = &c->gw->ports[port];
 	struct tx_port_buf *b = &c->out[port];
 	struct ws_lcore_stats *st = c->lc->stats;
 	uint64_t bytes = 0, unsent = 0;
@@ -305,9 +326,11 @@ static void tx_flush(struct tx_ctx *c, unsigned port)
 
 	if (b->n == 0)
 		return;
+	if (gp->tx_prepare)
+		tx_prepare(c, port, b);
 	for (i = 0; i < b->n; i++)
 		bytes += rte_pktmbuf_pkt_len(b->pkts[i]);
-	sent = rte_eth_tx_burst(c->gw->ports[port].port_id, c->lc->txq[port], b->pkts, b->n);
+	sent = rte_eth_tx_burst(gp->port_id, c->lc->txq[port], b->pkts, b->n);
 	for (i = sent; i < b->n; i++) {
 		unsent += rte_pktmbuf_pkt_len(b->pkts[i]);
 		ws_dp_drop(c->lc, b->pkts[i], WS_GW_DROP_TX_FAILED);

@@ -464,6 +464,92 @@ static void test_encrypt_v6_endpoint_v6(void)
 	assert_pool_full();
 }
 
+/*
+ * A driver's TX check (rte_eth_tx_prepare) as a NIC with UDP checksum
+ * offload has it: each packet must ask for the offload with its header
+ * lengths and carry the pseudo-header seed; the second packet it is
+ * shown is refused.
+ */
+static unsigned prep_seen, prep_bad_layout;
+
+static uint16_t fake_tx_prepare(void *txq, struct rte_mbuf **pkts, uint16_t n)
+{
+	(void)txq;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct rte_ipv6_hdr *ip6 =
+			rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, RTE_ETHER_HDR_LEN);
+		const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)(ip6 + 1);
+
+		if (!(m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM) || !(m->ol_flags & RTE_MBUF_F_TX_IPV6) ||
+		    m->l2_len != RTE_ETHER_HDR_LEN || m->l3_len != sizeof(*ip6) ||
+		    udp->dgram_cksum != rte_ipv6_phdr_cksum(ip6, 0))
+			prep_bad_layout++;
+		if (prep_seen++ == 1) {
+			rte_errno = EINVAL;
+			return i;
+		}
+	}
+	return n;
+}
+
+/* Complete the UDP checksum of a seeded IPv6 frame as the NIC does. */
+static void nic_completes_udp6(struct rte_mbuf *m)
+{
+	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(m, struct rte_ipv6_hdr *,
+							    RTE_ETHER_HDR_LEN);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip6 + 1);
+
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip6, udp);
+}
+
+static void test_tx_prepare_offload(void)
+{
+	struct ws_gw_port *gp = &gw->ports[PORT_WAN];
+	struct rte_eth_fp_ops *ops = &rte_eth_fp_ops[ethdev[PORT_WAN]];
+	eth_tx_prep_t saved = ops->tx_pkt_prepare;
+	uint8_t frame[2048], plain[2048];
+	struct rte_mbuf *out[4];
+	struct ws_net_pkt pkt;
+	uint64_t counter, first = kp->send_counter;
+	uint32_t len;
+	unsigned n;
+
+	reset_counters();
+	prep_seen = prep_bad_layout = 0;
+	gp->sw_l4_cksum = false;
+	gp->tx_prepare = true;
+	ops->tx_pkt_prepare = fake_tx_prepare;
+	ws_endpoint_v6(&peer->endpoint, peer_ip6, 51820);
+	for (uint8_t i = 0; i < 3; i++) {
+		len = make_lan_frame(frame, WS_AF_INET6, host_ip6, tun_ip6, 60, (uint8_t)(0x10 + i));
+		inject(PORT_LAN, frame, len);
+	}
+	pipeline();
+	ops->tx_pkt_prepare = saved;
+	gp->sw_l4_cksum = true;
+	gp->tx_prepare = false;
+	ws_endpoint_v4(&peer->endpoint, peer_ip, 51820);
+
+	/* The refused one is counted; the other two leave in order, seeded. */
+	CU_ASSERT_EQUAL(prep_seen, 3);
+	CU_ASSERT_EQUAL(prep_bad_layout, 0);
+	CU_ASSERT_EQUAL(lc->stats->drops[WS_GW_DROP_TX_FAILED], 1);
+	CU_ASSERT_EQUAL(lc->stats->tx_packets[PORT_WAN], 2);
+	n = collect(PORT_WAN, out, 4);
+	CU_ASSERT_EQUAL(n, 2);
+	for (unsigned i = 0; i < n && i < 2; i++) {
+		nic_completes_udp6(out[i]);
+		CU_ASSERT_EQUAL(open_as_peer(out[i], plain, &counter, &pkt, WS_AF_INET6), 112);
+		CU_ASSERT_EQUAL(counter, first + (i == 0 ? 0 : 2));
+		CU_ASSERT_EQUAL(plain[48], i == 0 ? 0x10 : 0x12);
+	}
+	free_all(out, n);
+	peer->tx_packets = peer->tx_bytes = 0;
+	assert_pool_full();
+}
+
 static void test_padding_capped_at_mtu(void)
 {
 	uint8_t frame[2048], plain[2048];
@@ -928,6 +1014,7 @@ int main(void)
 	static const struct ws_test tests[] = {
 		WS_TEST(test_encrypt_v4),
 		WS_TEST(test_encrypt_v6_endpoint_v6),
+		WS_TEST(test_tx_prepare_offload),
 		WS_TEST(test_padding_capped_at_mtu),
 		WS_TEST(test_too_big_sends_icmp),
 		WS_TEST(test_no_peer_and_staging),
