@@ -125,6 +125,23 @@ static void handshake_zero(struct ws_noise_remote *r)
 	r->state = WS_NOISE_ZEROED;
 }
 
+/*
+ * A message consumed: keep the peer's ephemeral, the chaining key and
+ * hash for the next step, and the peer's sender index; our own
+ * ephemeral (a response's initiator) has served.
+ */
+static void handshake_consumed(struct ws_noise_remote *r, const uint8_t e[WS_KEY_LEN],
+			       uint32_t sender_index_le, const uint8_t ck[WS_HASH_LEN],
+			       const uint8_t h[WS_HASH_LEN], enum ws_noise_state state)
+{
+	memcpy(r->remote_ephemeral, e, WS_KEY_LEN);
+	memcpy(r->chaining_key, ck, WS_HASH_LEN);
+	memcpy(r->hash, h, WS_HASH_LEN);
+	ws_memzero(r->ephemeral_private, sizeof(r->ephemeral_private));
+	r->remote_index = le32toh(sender_index_le);
+	r->state = state;
+}
+
 /* Give the handshake a new index; the old one is dropped only once the new one exists. */
 static int handshake_new_index(struct ws_noise_remote *r, uint32_t *idx)
 {
@@ -514,12 +531,8 @@ int ws_noise_consume_initiation(struct ws_noise_local *l, const struct ws_msg_in
 	memcpy(r->latest_timestamp, ts, sizeof(ts));
 	r->has_consumed_initiation = true;
 	r->last_initiation_consumed = now;
-	memcpy(r->remote_ephemeral, src->unencrypted_ephemeral, WS_KEY_LEN);
-	memcpy(r->chaining_key, ck, sizeof(ck));
-	memcpy(r->hash, h, sizeof(h));
-	ws_memzero(r->ephemeral_private, sizeof(r->ephemeral_private));
-	r->remote_index = le32toh(src->sender_index);
-	r->state = WS_NOISE_CONSUMED_INITIATION;
+	handshake_consumed(r, src->unencrypted_ephemeral, src->sender_index, ck, h,
+			   WS_NOISE_CONSUMED_INITIATION);
 	*rp = r;
 	ret = 0;
 out_remote:
@@ -631,12 +644,8 @@ int ws_noise_consume_response(struct ws_noise_local *l, const struct ws_msg_resp
 			     key, h) != 0)
 		goto out_remote;
 
-	memcpy(r->remote_ephemeral, src->unencrypted_ephemeral, WS_KEY_LEN);
-	memcpy(r->chaining_key, ck, sizeof(ck));
-	memcpy(r->hash, h, sizeof(h));
-	ws_memzero(r->ephemeral_private, sizeof(r->ephemeral_private));
-	r->remote_index = le32toh(src->sender_index);
-	r->state = WS_NOISE_CONSUMED_RESPONSE;
+	handshake_consumed(r, src->unencrypted_ephemeral, src->sender_index, ck, h,
+			   WS_NOISE_CONSUMED_RESPONSE);
 	*rp = r;
 	ret = 0;
 out_remote:
