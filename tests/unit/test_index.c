@@ -606,30 +606,18 @@ static void test_concurrent_reader(void)
 	free(c);
 }
 
-/* Bytes allocated on the DPDK heaps; every table gives all of it back. */
-static size_t heap_in_use(void)
-{
-	struct rte_malloc_socket_stats st;
-	size_t used = 0;
-
-	for (unsigned i = 0; i < rte_socket_count(); i++)
-		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
-			used += st.heap_allocsz_bytes;
-	return used;
-}
-
 static size_t heap_at_start;
 
 static void test_heap_back_to_start(void)
 {
-	CU_ASSERT_EQUAL(heap_in_use(), heap_at_start);
+	CU_ASSERT_EQUAL(ws_test_heap_in_use(), heap_at_start);
 }
 
 static int suite_init(void)
 {
 	if (ws_crypto_init() != 0 || ws_test_eal_init() != 0)
 		return -1;
-	heap_at_start = heap_in_use();
+	heap_at_start = ws_test_heap_in_use();
 	return 0;
 }
 

@@ -469,28 +469,14 @@ static void test_random_vs_oracle(void)
 	ws_ratelimiter_free(rl);
 }
 
-/* Bytes in use on the DPDK heaps, which LeakSanitizer cannot see into. */
-static size_t heap_in_use(void)
-{
-	size_t used = 0;
-
-	for (unsigned i = 0; i < rte_socket_count(); i++) {
-		struct rte_malloc_socket_stats st;
-
-		if (rte_malloc_get_socket_stats(rte_socket_id_by_idx(i), &st) == 0)
-			used += st.heap_allocsz_bytes;
-	}
-	return used;
-}
-
 static void test_no_leak(void)
 {
-	size_t before = heap_in_use();
+	size_t before = ws_test_heap_in_use();
 	struct ws_ratelimiter *rl, *dup;
 	struct ws_endpoint ep;
 
 	rl = create(4096);
-	CU_ASSERT(heap_in_use() > before);
+	CU_ASSERT(ws_test_heap_in_use() > before);
 	for (uint32_t i = 0; i < 5000; i++) {
 		ep = v4(0x0a000000 + i, 0);
 		ws_ratelimiter_allow(rl, &ep, T0 + i * MS(1));
@@ -499,7 +485,7 @@ static void test_no_leak(void)
 	dup = ws_ratelimiter_create("rl_test", 64, SOCKET_ID_ANY);
 	CU_ASSERT_PTR_NULL(dup);
 	ws_ratelimiter_free(rl);
-	CU_ASSERT_EQUAL(heap_in_use(), before);
+	CU_ASSERT_EQUAL(ws_test_heap_in_use(), before);
 }
 
 static const struct ws_test tests[] = {
