@@ -349,8 +349,9 @@ static int route_cmp(const void *a, const void *b)
 }
 
 static int parse_route(struct ws_cfg_ctx *c, const json_t *obj, const struct ws_config *cfg,
-		       struct ws_config_route *r)
+		       void *item)
 {
+	struct ws_config_route *r = item;
 	static const char *const keys[] = { "prefix", "via", "port", NULL };
 	const char *s = NULL, *why;
 	int ret;
@@ -383,40 +384,71 @@ static int parse_route(struct ws_cfg_ctx *c, const json_t *obj, const struct ws_
 	return 0;
 }
 
-int ws_cfg_parse_routes(struct ws_cfg_ctx *c, const json_t *root, struct ws_config *cfg)
+/*
+ * A list at the root ("routes", "neighbors"): up to max objects, each
+ * read by parse into an array of size-byte items (*items, counted in
+ * *count as they succeed); then no two may be equal by cmp, and the
+ * later of a pair is named, at its field dup_key, as repeating the first.
+ */
+struct net_list {
+	const char *key;
+	size_t max, size;
+	int (*parse)(struct ws_cfg_ctx *c, const json_t *obj, const struct ws_config *cfg,
+		     void *item);
+	int (*cmp)(const void *a, const void *b);
+	const char *dup_key, *dup_what;
+};
+
+static int parse_net_list(struct ws_cfg_ctx *c, const json_t *root, const struct ws_config *cfg,
+			  const struct net_list *l, void **items, unsigned *count)
 {
-	const json_t *arr = json_object_get(root, "routes");
+	const json_t *arr = json_object_get(root, l->key);
 	size_t n, mark, first, dup;
+	uint8_t *base = NULL;
 	int ret;
 
 	if (arr == NULL)
 		return 0;
-	mark = ws_cfg_push_key(c, "routes");
-	ret = ws_cfg_want_array(c, arr, 0, WS_CONFIG_ROUTES_MAX, &n);
+	mark = ws_cfg_push_key(c, l->key);
+	ret = ws_cfg_want_array(c, arr, 0, l->max, &n);
 	if (ret == 0 && n > 0) {
-		cfg->routes = calloc(n, sizeof(*cfg->routes));
-		if (cfg->routes == NULL)
+		base = calloc(n, l->size);
+		if (base == NULL)
 			ret = ws_cfg_fail_nomem(c);
+		*items = base;
 	}
 	for (size_t i = 0; ret == 0 && i < n; i++) {
 		size_t m = ws_cfg_push_index(c, i);
-		ret = parse_route(c, json_array_get(arr, i), cfg, &cfg->routes[i]);
+		ret = l->parse(c, json_array_get(arr, i), cfg, base + i * l->size);
 		ws_cfg_pop(c, m);
 		if (ret == 0)
-			cfg->n_routes++;
+			(*count)++;
 	}
 	if (ret == 0) {
-		ret = ws_cfg_find_duplicate(cfg->routes, n, sizeof(*cfg->routes), route_cmp,
-					    &first, &dup);
+		ret = ws_cfg_find_duplicate(base, n, l->size, l->cmp, &first, &dup);
 		if (ret < 0) {
 			ret = ws_cfg_fail_nomem(c);
 		} else if (ret > 0) {
 			size_t m = ws_cfg_push_index(c, dup);
-			ret = ws_cfg_fail_at(c, "prefix", "the same prefix as routes[%zu]", first);
+			ret = ws_cfg_fail_at(c, l->dup_key, "%s[%zu]", l->dup_what, first);
 			ws_cfg_pop(c, m);
 		}
 	}
 	ws_cfg_pop(c, mark);
+	return ret;
+}
+
+int ws_cfg_parse_routes(struct ws_cfg_ctx *c, const json_t *root, struct ws_config *cfg)
+{
+	static const struct net_list routes = {
+		.key = "routes", .max = WS_CONFIG_ROUTES_MAX,
+		.size = sizeof(struct ws_config_route), .parse = parse_route, .cmp = route_cmp,
+		.dup_key = "prefix", .dup_what = "the same prefix as routes",
+	};
+	void *items = NULL;
+	int ret = parse_net_list(c, root, cfg, &routes, &items, &cfg->n_routes);
+
+	cfg->routes = items;
 	return ret;
 }
 
@@ -432,8 +464,9 @@ static int neighbor_cmp(const void *a, const void *b)
 }
 
 static int parse_neighbor(struct ws_cfg_ctx *c, const json_t *obj, const struct ws_config *cfg,
-			  struct ws_config_neighbor *nb)
+			  void *item)
 {
+	struct ws_config_neighbor *nb = item;
 	static const char *const keys[] = { "address", "mac", "port", NULL };
 	const char *s = NULL, *why;
 	int ret;
@@ -460,38 +493,14 @@ static int parse_neighbor(struct ws_cfg_ctx *c, const json_t *obj, const struct 
 
 int ws_cfg_parse_neighbors(struct ws_cfg_ctx *c, const json_t *root, struct ws_config *cfg)
 {
-	const json_t *arr = json_object_get(root, "neighbors");
-	size_t n, mark, first, dup;
-	int ret;
+	static const struct net_list neighbors = {
+		.key = "neighbors", .max = WS_CONFIG_NEIGHBORS_MAX,
+		.size = sizeof(struct ws_config_neighbor), .parse = parse_neighbor, .cmp = neighbor_cmp,
+		.dup_key = "address", .dup_what = "same address and port as neighbors",
+	};
+	void *items = NULL;
+	int ret = parse_net_list(c, root, cfg, &neighbors, &items, &cfg->n_neighbors);
 
-	if (arr == NULL)
-		return 0;
-	mark = ws_cfg_push_key(c, "neighbors");
-	ret = ws_cfg_want_array(c, arr, 0, WS_CONFIG_NEIGHBORS_MAX, &n);
-	if (ret == 0 && n > 0) {
-		cfg->neighbors = calloc(n, sizeof(*cfg->neighbors));
-		if (cfg->neighbors == NULL)
-			ret = ws_cfg_fail_nomem(c);
-	}
-	for (size_t i = 0; ret == 0 && i < n; i++) {
-		size_t m = ws_cfg_push_index(c, i);
-		ret = parse_neighbor(c, json_array_get(arr, i), cfg, &cfg->neighbors[i]);
-		ws_cfg_pop(c, m);
-		if (ret == 0)
-			cfg->n_neighbors++;
-	}
-	if (ret == 0) {
-		ret = ws_cfg_find_duplicate(cfg->neighbors, n, sizeof(*cfg->neighbors),
-					    neighbor_cmp, &first, &dup);
-		if (ret < 0) {
-			ret = ws_cfg_fail_nomem(c);
-		} else if (ret > 0) {
-			size_t m = ws_cfg_push_index(c, dup);
-			ret = ws_cfg_fail_at(c, "address", "same address and port as neighbors[%zu]",
-					     first);
-			ws_cfg_pop(c, m);
-		}
-	}
-	ws_cfg_pop(c, mark);
+	cfg->neighbors = items;
 	return ret;
 }
