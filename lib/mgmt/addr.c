@@ -147,17 +147,6 @@ int ws_endpoint_parse(struct ws_endpoint *out, const char *s, const char **why)
 	return 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ws_mac_parse(uint8_t mac[WS_MAC_LEN], const char *s, const char **why)
 {
 	uint8_t tmp[WS_MAC_LEN];
@@ -166,7 +155,7 @@ int ws_mac_parse(uint8_t mac[WS_MAC_LEN], const char *s, const char **why)
 		return fail(why, "not a MAC address like 02:00:00:00:00:fe");
 	for (unsigned i = 0; i < WS_MAC_LEN; i++) {
 		const char *p = s + 3 * i;
-		int hi = hexval(p[0]), lo = hexval(p[1]);
+		int hi = ws_hexval(p[0]), lo = ws_hexval(p[1]);
 		if (hi < 0 || lo < 0 || (i + 1 < WS_MAC_LEN && p[2] != ':'))
 			return fail(why, "not a MAC address like 02:00:00:00:00:fe");
 		tmp[i] = (uint8_t)(hi << 4 | lo);

@@ -52,6 +52,17 @@ int ws_addr_parse(struct ws_ipaddr *out, const char *s, const char **why);
 int ws_prefix_parse(struct ws_prefix *out, const char *s, const char **why);
 /* "1.2.3.4:51820" or "[2001:db8::1]:51820"; port 1..65535. */
 int ws_endpoint_parse(struct ws_endpoint *out, const char *s, const char **why);
+/* A hex digit's value, or -1. */
+static inline int ws_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
 /* "02:00:00:00:00:fe": six colon-separated pairs of hex digits. */
 int ws_mac_parse(uint8_t mac[WS_MAC_LEN], const char *s, const char **why);
 

@@ -15,24 +15,13 @@
 /* Longest value we accept: a hex key is 64, an endpoint at most 53. */
 enum { VALUE_MAX = 128 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool key_from_hex(uint8_t key[WS_KEY_LEN], const char *hex)
 {
 	uint8_t tmp[WS_KEY_LEN];
 	bool ok = strlen(hex) == 2 * WS_KEY_LEN;
 
 	for (unsigned i = 0; ok && i < WS_KEY_LEN; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = ws_hexval(hex[2 * i]), lo = ws_hexval(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			ok = false;
 		else
