@@ -206,15 +206,7 @@ void ws_ctl_xmit_via(struct ws_gw *gw, struct rte_mbuf *m, unsigned port,
 	}
 	if (!ws_ctl_on_control(gw)) {
 		/* A handshake lcore: the held frames are control's; hand it over as TX does. */
-		struct ws_pkt_meta *meta = ws_meta(m);
-
-		meta->dir = 0;
-		meta->kp = NULL;
-		meta->flags = WS_META_F_NEIGH;
-		meta->port = (uint8_t)port;
-		meta->nh = *nh;
-		meta->next = NULL;
-		if (rte_ring_enqueue(gw->ctl_in, m) != 0)
+		if (ws_dp_neigh_enqueue(gw, m, port, nh) != 0)
 			ws_ctl_drop(gw, m, WS_GW_DROP_RING_FULL);
 		return;
 	}

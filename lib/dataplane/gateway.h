@@ -264,6 +264,14 @@ struct ws_gw;
 /* Sum of every lcore's gw->stats into out (datapath: stats.c; any thread, racy but torn-free on x86-64). */
 void ws_gw_stats_sum(const struct ws_gw *gw, struct ws_lcore_stats *out);
 
+/*
+ * Put m, a finished frame for gw->ports[port] whose next hop nh has no
+ * usable neighbor entry, on ctl_in for control (WS_META_F_NEIGH; tx.c).
+ * 0, or the ring was full and m is still the caller's to drop.
+ */
+int ws_dp_neigh_enqueue(struct ws_gw *gw, struct rte_mbuf *m, unsigned port,
+			const struct ws_endpoint *nh);
+
 enum ws_role {
 	WS_ROLE_RX = 1u << 0,
 	WS_ROLE_WORKER = 1u << 1,

@@ -281,8 +281,8 @@ int ws_dp_routes_build(struct ws_gw *gw)
 	return 0;
 }
 
-void ws_dp_to_neigh(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *m, unsigned port,
-		    const struct ws_endpoint *nh)
+int ws_dp_neigh_enqueue(struct ws_gw *gw, struct rte_mbuf *m, unsigned port,
+			const struct ws_endpoint *nh)
 {
 	struct ws_pkt_meta *meta = ws_meta(m);
 
@@ -292,7 +292,13 @@ void ws_dp_to_neigh(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *m, u
 	meta->port = (uint8_t)port;
 	meta->nh = *nh;
 	meta->next = NULL;
-	if (rte_ring_enqueue(gw->ctl_in, m) != 0)
+	return rte_ring_enqueue(gw->ctl_in, m);
+}
+
+void ws_dp_to_neigh(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *m, unsigned port,
+		    const struct ws_endpoint *nh)
+{
+	if (ws_dp_neigh_enqueue(gw, m, port, nh) != 0)
 		ws_dp_drop(lc, m, WS_GW_DROP_RING_FULL);
 }
 
