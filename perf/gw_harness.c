@@ -629,16 +629,28 @@ int gwh_handshake_all(struct gwh *h)
 	uint64_t secs = getenv("GWH_HS_TIMEOUT") ? strtoull(getenv("GWH_HS_TIMEOUT"), NULL, 10)
 						 : 60 + h->n_peers / 200;
 	uint64_t deadline = rte_get_tsc_cycles() + secs * rte_get_tsc_hz();
+	int rc = 0;
 
-	while (done < h->n_peers) {
+	/*
+	 * In split mode the worker decrypts the peers' confirming keepalives:
+	 * without it they would wait on its ring, most of them dropped at
+	 * 100,000 peers, and the gateway would hold unconfirmed sessions it
+	 * may not send on (it then initiates handshakes of its own, which the
+	 * simulated peers never answer, retrying every few seconds).
+	 */
+	if (gwh_split_start(h) != 0)
+		return -EIO;
+	while (done < h->n_peers && rc == 0) {
 		struct rte_mbuf *m[WS_BURST];
 		unsigned n;
 
 		while (in_flight < HS_BATCH && next < h->n_peers) {
 			struct rte_mbuf *f;
 
-			if (gwh_initiation_frame(h, next++, &f) != 0)
-				return -EIO;
+			if (gwh_initiation_frame(h, next++, &f) != 0) {
+				rc = -EIO;
+				break;
+			}
 			gwh_inject_frame(h, f);
 			in_flight++;
 		}
@@ -663,13 +675,16 @@ int gwh_handshake_all(struct gwh *h)
 			fprintf(stderr, "gw_harness: %u of %u handshakes done in time\n", done,
 				h->n_peers);
 			ws_gw_stats_print(h->gw, stderr, "gw_harness: ");
-			return -ETIMEDOUT;
+			rc = -ETIMEDOUT;
 		}
 	}
 	/* Let the confirming keepalives through. */
 	for (unsigned i = 0; i < 64; i++)
 		gwh_poll(h);
+	gwh_split_stop(h);
 	gwh_drain_all(h);
+	if (rc != 0)
+		return rc;
 	for (unsigned i = 0; i < h->n_peers; i++)
 		if (!h->peers[i].done)
 			return -EPROTO;
