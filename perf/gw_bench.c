@@ -187,6 +187,28 @@ static const char *mode_name(bool split)
 	return split ? "split" : "rtc";
 }
 
+/*
+ * Real initiators rekey after REKEY_AFTER_TIME (120 s), and the gateway
+ * stops using a session after REJECT_AFTER_TIME (180 s). The simulated
+ * peers do neither on their own, so once the oldest session (set up from
+ * *since on) is 90 s old (GW_BENCH_REKEY_S to change it) every peer
+ * completes a new handshake, untimed, before the next point: otherwise a
+ * long stage (100,000 peers on a slow box) would go on to measure expired
+ * sessions. Counted in *rekeys.
+ */
+static int keep_sessions_fresh(struct gwh *h, uint64_t *since, unsigned *rekeys)
+{
+	const char *env = getenv("GW_BENCH_REKEY_S");
+	double secs = env != NULL ? strtod(env, NULL) : WS_REKEY_AFTER_TIME_SECS * 0.75;
+	uint64_t now = rte_get_tsc_cycles();
+
+	if ((double)(now - *since) < secs * bench_tsc_hz())
+		return 0;
+	*since = now;
+	(*rekeys)++;
+	return gwh_handshake_all(h);
+}
+
 static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_aead,
 			   json_t *latency_out, bool *abandoned)
 {
@@ -195,6 +217,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 	struct gwh h;
 	int rc = gwh_create_outer(&h, n_peers, split, outer6 ? WS_AF_INET6 : WS_AF_INET);
 	uint64_t t0;
+	unsigned rekeys = 0;
 
 	if (rc != 0) {
 		fprintf(stderr, "gw_bench: gateway with %u peers: %s\n", n_peers, strerror(-rc));
@@ -224,6 +247,12 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			continue;
 		for (int d = 0; d < 2; d++) {
 			struct bench_rate cr[MAX_ROUNDS], gr[MAX_ROUNDS], mr[MAX_ROUNDS], c, g, m;
+
+			if (keep_sessions_fresh(&h, &t0, &rekeys) != 0) {
+				fprintf(stderr, "gw_bench: %u peers: the rekey failed\n", n_peers);
+				json_object_set_new(res, "error", json_string("rekey failed"));
+				goto out;
+			}
 			double ratios[MAX_ROUNDS];
 			unsigned order[MAX_ROUNDS], r, med;
 			json_t *rounds_json = json_array();
@@ -293,6 +322,8 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			}
 		}
 	}
+out:
+	json_object_set_new(res, "rekeys", json_integer(rekeys));
 	json_object_set_new(res, "points", points);
 	add_drops(res, h.gw);
 	if (n_peers > TEARDOWN_MAX) {

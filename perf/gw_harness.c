@@ -638,6 +638,8 @@ int gwh_handshake_all(struct gwh *h)
 	 * may not send on (it then initiates handshakes of its own, which the
 	 * simulated peers never answer, retrying every few seconds).
 	 */
+	for (unsigned i = 0; i < h->n_peers; i++)      /* again: a rekey of every peer */
+		h->peers[i].done = false;
 	if (gwh_split_start(h) != 0)
 		return -EIO;
 	while (done < h->n_peers && rc == 0) {
