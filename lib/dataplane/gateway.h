@@ -287,7 +287,6 @@ struct ws_gw_port {
 	uint16_t mtu;
 	bool sw_ipv4_cksum;             /* device offers no IPv4 checksum offload */
 	bool sw_l4_cksum;               /* nor UDP: tx.c sums IPv6 datagrams itself */
-	bool tx_prepare;                /* offloads asked of it: bursts pass rte_eth_tx_prepare */
 	struct ws_net_port net;         /* role, addresses, MAC, listen port */
 	const struct ws_config_port *cfg;
 	/* Routes out of this port (tx.c ws_dp_route); NULL until ports start. */

@@ -209,7 +209,6 @@ static int port_start(struct ws_gw *gw, struct ws_gw_port *p)
 	}
 	p->sw_ipv4_cksum = !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
 	p->sw_l4_cksum = !(info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
-	p->tx_prepare = !p->sw_l4_cksum;
 
 	rc = rte_eth_dev_configure(p->port_id, p->n_rxq, p->n_txq, &conf);
 	if (rc != 0)

@@ -44,6 +44,7 @@ enum {
 
 struct tx_port_buf {
 	uint16_t n;
+	bool offload;                   /* some packet asks the device for an offload */
 	struct rte_mbuf *pkts[WS_BURST];
 };
 
@@ -303,18 +304,18 @@ void ws_dp_to_neigh(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *m, u
 }
 
 /*
- * A port with TX offloads on gets each burst checked by its driver first
- * (rte_eth_tx_prepare: header constraints and, for some, the checksum
- * seed made the device's way). What it refuses is dropped and counted;
- * the rest keeps its order. Drivers without the check return at once.
+ * A burst that asks the device for an offload is checked by its driver
+ * first (rte_eth_tx_prepare: header constraints and, for some, the
+ * checksum seed made the device's way). What it refuses is dropped and
+ * counted; the rest keeps its order. Drivers without the check return
+ * at once.
  */
 static void tx_prepare(struct tx_ctx *c, unsigned port, struct tx_port_buf *b)
 {
-	const struct ws_gw_port *gp = &c->gw->ports[port];
 	unsigned ok = 0, n = b->n;
 
-	while ((ok += rte_eth_tx_prepare(gp->port_id, c->lc->txq[port], b->pkts + ok,
-					 (uint16_t)(n - ok))) < n) {
+	while ((ok += rte_eth_tx_prepare(c->gw->ports[port].port_id, c->lc->txq[port],
+					 b->pkts + ok, (uint16_t)(n - ok))) < n) {
 		ws_dp_drop(c->lc, b->pkts[ok], WS_GW_DROP_TX_FAILED);
 		memmove(&b->pkts[ok], &b->pkts[ok + 1], (n - ok - 1) * sizeof(b->pkts[0]));
 		n--;
@@ -332,7 +333,7 @@ static void tx_flush(struct tx_ctx *c, unsigned port)
 
 	if (b->n == 0)
 		return;
-	if (gp->tx_prepare)
+	if (b->offload)
 		tx_prepare(c, port, b);
 	for (i = 0; i < b->n; i++)
 		bytes += rte_pktmbuf_pkt_len(b->pkts[i]);
@@ -344,6 +345,7 @@ static void tx_flush(struct tx_ctx *c, unsigned port)
 	st->tx_packets[port] += sent;
 	st->tx_bytes[port] += bytes - unsent;
 	b->n = 0;
+	b->offload = false;
 }
 
 static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
@@ -356,6 +358,7 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 	}
 	b = &c->out[port];
 	b->pkts[b->n++] = m;
+	b->offload |= (m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) != 0;
 	if (b->n == WS_BURST)
 		tx_flush(c, port);
 }
@@ -759,6 +762,7 @@ static void tx_ctx_init(struct tx_ctx *c, struct ws_gw *gw, struct ws_lcore *lc)
 	memset(&c->acc, 0, sizeof(c->acc));
 	for (unsigned p = 0; p < WS_MAX_PORTS; p++) {
 		c->out[p].n = 0;
+		c->out[p].offload = false;
 		c->hop[p].valid = false;
 	}
 }

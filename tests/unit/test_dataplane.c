@@ -519,7 +519,6 @@ static void test_tx_prepare_offload(void)
 	reset_counters();
 	prep_seen = prep_bad_layout = 0;
 	gp->sw_l4_cksum = false;
-	gp->tx_prepare = true;
 	ops->tx_pkt_prepare = fake_tx_prepare;
 	ws_endpoint_v6(&peer->endpoint, peer_ip6, 51820);
 	for (uint8_t i = 0; i < 3; i++) {
@@ -529,7 +528,6 @@ static void test_tx_prepare_offload(void)
 	pipeline();
 	ops->tx_pkt_prepare = saved;
 	gp->sw_l4_cksum = true;
-	gp->tx_prepare = false;
 	ws_endpoint_v4(&peer->endpoint, peer_ip, 51820);
 
 	/* The refused one is counted; the other two leave in order, seeded. */
