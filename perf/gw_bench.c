@@ -247,17 +247,18 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			continue;
 		for (int d = 0; d < 2; d++) {
 			struct bench_rate cr[MAX_ROUNDS], gr[MAX_ROUNDS], mr[MAX_ROUNDS], c, g, m;
+			double ratios[MAX_ROUNDS];
+			unsigned order[MAX_ROUNDS], r, med;
+			json_t *rounds_json;
+			char sz[16];
+			int bad = 0;
 
 			if (keep_sessions_fresh(&h, &t0, &rekeys) != 0) {
 				fprintf(stderr, "gw_bench: %u peers: the rekey failed\n", n_peers);
 				json_object_set_new(res, "error", json_string("rekey failed"));
 				goto out;
 			}
-			double ratios[MAX_ROUNDS];
-			unsigned order[MAX_ROUNDS], r, med;
-			json_t *rounds_json = json_array();
-			char sz[16];
-			int bad = 0;
+			rounds_json = json_array();
 
 			bench_size_name(size, sz, sizeof(sz));
 			/*
