@@ -21,6 +21,7 @@ ws_check "peer -> host before roaming" ws_wait_ping "$WS_NS_PEER" 10.1.0.2 10
 ws_check "host -> peer before roaming" ws_ping "$WS_NS_HOST" 10.2.0.2 3
 
 ws_nsx "$WS_NS_PEER" wg set "$WS_PEER_IF" listen-port 51999
+ws_wg_sockbuf "$WS_PEER_PID"                 # its sockets were made anew
 ws_check "peer (new port) -> host" ws_wait_ping "$WS_NS_PEER" 10.1.0.2 5
 ws_check "host -> peer follows the new port" ws_ping "$WS_NS_HOST" 10.2.0.2 5
 sleep 1.2
