@@ -8,6 +8,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -168,6 +169,19 @@ static void handshake_clear(struct ws_noise_remote *r)
 	handshake_zero(r);
 }
 
+/*
+ * Zero all of kp but its generation, which is never written otherwise: a
+ * packet still holding kp from an earlier life may compare it at any time,
+ * and must never see it go back to a value it recorded.
+ */
+static void keypair_wipe(struct ws_noise_keypair *kp)
+{
+	const size_t gen_end = offsetof(struct ws_noise_keypair, generation) + sizeof(kp->generation);
+
+	ws_memzero(kp, offsetof(struct ws_noise_keypair, generation));
+	ws_memzero((uint8_t *)kp + gen_end, sizeof(*kp) - gen_end);
+}
+
 static struct ws_noise_keypair *keypair_alloc(struct ws_noise_local *l)
 {
 	struct ws_noise_keypair *kp;
@@ -176,12 +190,8 @@ static struct ws_noise_keypair *keypair_alloc(struct ws_noise_local *l)
 		kp = l->u.keypair_alloc(l->u.arg);
 	else
 		kp = aligned_alloc(_Alignof(struct ws_noise_keypair), sizeof(*kp));
-	if (kp != NULL) {
-		uint32_t gen = kp->generation;
-
-		memset(kp, 0, sizeof(*kp));
-		kp->generation = gen;
-	}
+	if (kp != NULL)
+		keypair_wipe(kp);
 	return kp;
 }
 
@@ -192,9 +202,7 @@ void ws_noise_keypair_free(struct ws_noise_keypair *kp)
 	if (kp == NULL)
 		return;
 	l = kp->local;
-	uint32_t gen = kp->generation;
-	ws_memzero(kp, sizeof(*kp));
-	kp->generation = gen;
+	keypair_wipe(kp);
 	if (l->u.keypair_release != NULL)
 		l->u.keypair_release(l->u.arg, kp);
 	else
