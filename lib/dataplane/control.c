@@ -224,6 +224,20 @@ static void events_hold(struct ws_gw_peer *p, bool moved, bool was_held, uint64_
 	}
 }
 
+/* The events that say an authenticated packet traversed the path. */
+#define WS_EV_TRAVERSED (WS_EV_AUTH_SENT | WS_EV_AUTH_RECEIVED | WS_EV_RESPONSE_SENT)
+#define ST(ev) st[WS_EV_STAMP(ev)]
+
+/* The latest of the stamps of ev's traversal events. */
+static uint64_t traversed_at(uint32_t ev, const uint64_t st[WS_EV_COUNT])
+{
+	uint64_t at = 0;
+
+	for (uint32_t rest = ev & WS_EV_TRAVERSED; rest != 0; rest &= rest - 1)
+		at = RTE_MAX(at, st[__builtin_ctz(rest)]);
+	return at;
+}
+
 static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 {
 	uint32_t ev = __atomic_exchange_n(&p->ev_pending, 0, __ATOMIC_ACQUIRE);
@@ -243,28 +257,28 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 		return;
 	/* A handshake lcore's news first, in timers.h's order. */
 	if (ev & WS_EV_AUTH_RECEIVED)
-		ws_timers_any_authenticated_packet_received(t, st[3]);
-	if (ev & WS_EV_TRAVERSAL)
-		ws_timers_any_authenticated_packet_traversal(t, st[4]);
+		ws_timers_any_authenticated_packet_received(t, ST(WS_EV_AUTH_RECEIVED));
+	if (ev & WS_EV_TRAVERSED)
+		ws_timers_any_authenticated_packet_traversal(t, traversed_at(ev, st));
 	if (ev & WS_EV_SESSION_DERIVED)
-		ws_timers_session_derived(t, st[7]);
+		ws_timers_session_derived(t, ST(WS_EV_SESSION_DERIVED));
 	if (ev & WS_EV_RESPONSE_SENT) {
-		ws_timers_any_authenticated_packet_sent(t, st[8]);
-		ws_timers_response_sent(t, st[8]);
+		ws_timers_any_authenticated_packet_sent(t, ST(WS_EV_RESPONSE_SENT));
+		ws_timers_response_sent(t, ST(WS_EV_RESPONSE_SENT));
 	}
 	if (ev & WS_EV_HS_COMPLETE)
-		ws_timers_handshake_complete(t, st[9]);
+		ws_timers_handshake_complete(t, ST(WS_EV_HS_COMPLETE));
 	if (ev & WS_EV_CONFIRMED) {
-		ws_timers_handshake_complete(t, st[6]);
+		ws_timers_handshake_complete(t, ST(WS_EV_CONFIRMED));
 		record_handshake_time(p);
 		CTL_LOG(DEBUG, "peer %u: responder session confirmed", p->id);
 	}
 	if (ev & WS_EV_DATA_RECEIVED)
-		ws_timers_data_received(t, st[1]);
+		ws_timers_data_received(t, ST(WS_EV_DATA_RECEIVED));
 	if (ev & WS_EV_AUTH_SENT)
-		ws_timers_any_authenticated_packet_sent(t, st[2]);
+		ws_timers_any_authenticated_packet_sent(t, ST(WS_EV_AUTH_SENT));
 	if (ev & WS_EV_DATA_SENT)
-		ws_timers_data_sent(t, st[0]);
+		ws_timers_data_sent(t, ST(WS_EV_DATA_SENT));
 	if (ev & WS_EV_WANT_HANDSHAKE)
 		want_rekey(gw, p, now);
 	if (ev & WS_EV_HS_COMPLETE)
@@ -282,6 +296,7 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 static void ctl_peer_prefetch(const struct ws_gw_peer *p)
 {
 	rte_prefetch0(&p->ev_pending);
+	rte_prefetch0(&p->ev_stamp[0]);
 	rte_prefetch0(&p->ev_stamp[WS_EV_COUNT - 1]);
 	rte_prefetch0(&p->timer_at);
 	rte_prefetch0(&p->wheel_link);

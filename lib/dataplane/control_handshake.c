@@ -114,7 +114,7 @@ static void got_initiation(struct ws_gw *gw, const struct ws_msg_initiation *in,
 	}
 	p = ws_gw_peer_of(r);
 	ws_gw_peer_endpoint_set(p, src);
-	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL, now);
+	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED, now);
 
 	ret = ws_noise_create_response(r, &resp);
 	if (ret == 0)
@@ -128,7 +128,7 @@ static void got_initiation(struct ws_gw *gw, const struct ws_msg_initiation *in,
 	ws_cookie_maker_add_macs(&p->cookie, &resp, sizeof(resp), now);
 	send_msg(gw, src, &resp, sizeof(resp), now);
 	/* Control: session_derived, traversal, sent, response_sent. */
-	ws_gw_peer_event(gw, p, WS_EV_SESSION_DERIVED | WS_EV_TRAVERSAL | WS_EV_RESPONSE_SENT, now);
+	ws_gw_peer_event(gw, p, WS_EV_SESSION_DERIVED | WS_EV_RESPONSE_SENT, now);
 	ws_ctl_stats(gw)->handshakes_out++;
 	CTL_LOG(INFO, "peer %u: initiation answered on lcore %u", p->id, rte_lcore_id());
 	ws_memzero(&resp, sizeof(resp));
@@ -161,7 +161,7 @@ static void got_response(struct ws_gw *gw, const struct ws_msg_response *in,
 	 * Control: received, traversal, session_derived, handshake_complete,
 	 * then the staged packets or a keepalive, so the responder confirms.
 	 */
-	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL | WS_EV_SESSION_DERIVED |
+	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED | WS_EV_SESSION_DERIVED |
 			 WS_EV_HS_COMPLETE, now);
 }
 

@@ -316,12 +316,12 @@ static void peer_teardown(struct ws_gw *gw, struct ws_gw_peer *p, bool in_table)
 
 _Static_assert(WS_EV_STAMPS == (1u << WS_EV_N_STAMPS) - 1, "stamp-only events are the lowest bits");
 /* ws_dp_peer_prefetch and control's ctl_peer_prefetch cover what they name. */
-_Static_assert(offsetof(struct ws_gw_peer, endpoint) + sizeof(struct ws_endpoint) -
+_Static_assert(offsetof(struct ws_gw_peer, noise.next) + sizeof(void *) -
 		       offsetof(struct ws_gw_peer, id) <= RTE_CACHE_LINE_SIZE,
-	       "id and endpoint share one cache line");
-_Static_assert(offsetof(struct ws_gw_peer, ev_stamp) + sizeof(((struct ws_gw_peer *)0)->ev_stamp) -
-		       offsetof(struct ws_gw_peer, ev_pending) <= 2 * RTE_CACHE_LINE_SIZE,
-	       "events, counters and stamps fill two cache lines at most");
+	       "id, events, endpoint and keypair slots share one cache line");
+_Static_assert(offsetof(struct ws_gw_peer, ev_stamp[WS_EV_N_STAMPS]) -
+		       offsetof(struct ws_gw_peer, rx_bytes) <= RTE_CACHE_LINE_SIZE,
+	       "counters and the stamps of every packet share one cache line");
 _Static_assert(offsetof(struct ws_gw_peer, timers) + sizeof(struct ws_timers) -
 		       offsetof(struct ws_gw_peer, timer_at) <= 3 * RTE_CACHE_LINE_SIZE,
 	       "what control looks at fills three cache lines at most");

@@ -107,17 +107,16 @@ static inline struct ws_dp_peer_acc *ws_dp_acc(struct ws_gw *gw, struct ws_dp_pe
 }
 
 /*
- * Start loading the lines of p that a data packet touches: its keypair
- * slots, the id and endpoint, and the counters and event stamps TX
- * writes. With many peers every packet of a burst may be another peer's,
- * and this lets the misses of a whole burst overlap.
+ * Start loading the two lines of p that a data packet touches: the one
+ * it reads (keypair slots, id, endpoint, pending events) and the one TX
+ * writes (counters, event stamps). With many peers every packet of a
+ * burst may be another peer's, and this lets the misses of a whole burst
+ * overlap.
  */
 static inline void ws_dp_peer_prefetch(const struct ws_gw_peer *p)
 {
-	rte_prefetch0(&p->noise.current);
 	rte_prefetch0(&p->id);
-	rte_prefetch0(&p->ev_pending);
-	rte_prefetch0(&p->ev_stamp[WS_EV_COUNT - 1]);
+	rte_prefetch0(&p->rx_bytes);
 }
 
 /*

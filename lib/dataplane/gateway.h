@@ -125,20 +125,23 @@ static inline struct ws_pkt_meta *ws_meta(struct rte_mbuf *m)
  * Data-path events a peer's timers need; the data path sets the bit and
  * the stamp, and posts the peer id on gw->events only when the peer's
  * pending word goes from 0 to non-zero, so the ring cannot overflow.
+ * There is no traversal event: an authenticated packet traverses the
+ * path whenever it is sent or received (WS_EV_AUTH_SENT,
+ * WS_EV_AUTH_RECEIVED, WS_EV_RESPONSE_SENT), and control applies it with
+ * them.
  */
 enum ws_peer_event {
 	WS_EV_DATA_SENT = 1u << 0,
 	WS_EV_DATA_RECEIVED = 1u << 1,
 	WS_EV_AUTH_SENT = 1u << 2,
 	WS_EV_AUTH_RECEIVED = 1u << 3,
-	WS_EV_TRAVERSAL = 1u << 4,
-	WS_EV_WANT_HANDSHAKE = 1u << 5, /* rekey on send/receive, or nothing to send with */
-	WS_EV_CONFIRMED = 1u << 6,      /* a responder keypair was confirmed */
+	WS_EV_WANT_HANDSHAKE = 1u << 4, /* rekey on send/receive, or nothing to send with */
+	WS_EV_CONFIRMED = 1u << 5,      /* a responder keypair was confirmed */
 	/* From the handshake lcores (control applies them to the timers). */
-	WS_EV_SESSION_DERIVED = 1u << 7,
-	WS_EV_RESPONSE_SENT = 1u << 8,  /* we answered an initiation */
-	WS_EV_HS_COMPLETE = 1u << 9,    /* our initiation was answered: flush staged */
-	WS_EV_COUNT = 10,
+	WS_EV_SESSION_DERIVED = 1u << 6,
+	WS_EV_RESPONSE_SENT = 1u << 7,  /* we answered an initiation */
+	WS_EV_HS_COMPLETE = 1u << 8,    /* our initiation was answered: flush staged */
+	WS_EV_COUNT = 9,
 	/*
 	 * The events whose only effect is to restart timers from their
 	 * stamp. A busy peer sends them with every packet; control applies
@@ -148,35 +151,38 @@ enum ws_peer_event {
 	 * within WS_CTL_EV_HOLD_NS. Any other event posts the peer at once.
 	 */
 	WS_EV_STAMPS = WS_EV_DATA_SENT | WS_EV_DATA_RECEIVED | WS_EV_AUTH_SENT |
-		       WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL,
-	WS_EV_N_STAMPS = 5,             /* WS_EV_STAMPS are the lowest bits */
+		       WS_EV_AUTH_RECEIVED,
+	WS_EV_N_STAMPS = 4,             /* WS_EV_STAMPS are the lowest bits */
 	WS_EV_HELD = 1u << 31,
 };
 
-struct ws_gw_peer {
-	struct ws_noise_remote noise;   /* container_of from keypair->remote */
+/* The stamp of event ev (a single WS_EV_* bit) in ws_gw_peer.ev_stamp. */
+#define WS_EV_STAMP(ev) ((unsigned)__builtin_ctz(ev))
 
+struct ws_gw_peer {
 	/*
-	 * What the data path touches for every packet sits in the three
-	 * cache lines from id on (ws_dp_peer_prefetch), apart from the cold
-	 * handshake and timer state below them: read-mostly first, then
-	 * what TX writes.
+	 * What the data path touches for every packet fills two cache lines
+	 * (ws_dp_peer_prefetch): the first is read (the keypair slots at the
+	 * head of noise end it), the second is what TX writes. With many
+	 * peers each packet's peer costs its own cache misses, so the
+	 * fields are packed to the byte (see the asserts in device.c).
 	 */
 	uint32_t id __rte_cache_aligned; /* dense id: allowed-ips next hop */
+	/* Data path -> control events (see enum ws_peer_event). */
+	uint32_t ev_pending;
 	/* Endpoint: written by control (config) and reorder (roaming). */
 	rte_seqlock_t ep_lock;
 	struct ws_endpoint endpoint;
+	struct ws_noise_remote noise;   /* container_of from keypair->remote */
 
-	/* Data path -> control events (see enum ws_peer_event). */
-	uint32_t ev_pending __rte_cache_aligned;
-	/* TX lcores, when more than one: the replay windows of its keypairs. */
-	rte_spinlock_t window_lock;
 	/* Shown by management; written with relaxed atomics. */
-	uint64_t rx_bytes;
+	uint64_t rx_bytes __rte_cache_aligned;
 	uint64_t tx_bytes;
 	uint64_t rx_packets;
 	uint64_t tx_packets;
-	uint64_t ev_stamp[WS_EV_COUNT];
+	uint64_t ev_stamp[WS_EV_COUNT]; /* WS_EV_STAMPS' on the counters' line */
+	/* TX lcores, when more than one: the replay windows of its keypairs. */
+	rte_spinlock_t window_lock;
 
 	/*
 	 * Control only, what a look at the peer's events and timers reads

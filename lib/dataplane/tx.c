@@ -541,7 +541,7 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	ws_gw_peer_endpoint_get(peer, &ep);
 	if (!ws_endpoint_equal(&ep, &meta->src))
 		ws_gw_peer_endpoint_set(peer, &meta->src);
-	a->ev |= WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL;
+	a->ev |= WS_EV_AUTH_RECEIVED;
 	facts.birth = kp->birthdate;
 	facts.counter = meta->counter + 1;
 	facts.initiator = kp->is_initiator;
@@ -657,7 +657,7 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	if (o.udp_cksum_offload)
 		ws_net_tx_udp_offload(m, o.dst.family);
 	a = ws_dp_acc(gw, &c->acc, peer, c->now);
-	a->ev |= WS_EV_AUTH_SENT | WS_EV_TRAVERSAL;
+	a->ev |= WS_EV_AUTH_SENT;
 	if (meta->plain_len != 0)
 		a->ev |= WS_EV_DATA_SENT;
 	a->tx_bytes += msg_len;

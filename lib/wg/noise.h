@@ -109,18 +109,25 @@ enum ws_noise_state {
 };
 
 struct ws_noise_keypair {
+	/* The keys, read by the workers: one cache line. */
+	_Alignas(64) uint8_t send_key[WS_KEY_LEN];
+	uint8_t recv_key[WS_KEY_LEN];
+	/*
+	 * The next cache line holds everything else a data packet touches:
+	 * what the stages read, the send counter and the replay window's
+	 * counter. With many peers each packet's keypair is a cache miss of
+	 * its own, and a line fewer per packet is worth more than keeping
+	 * the writes (a fetch-add per burst by RX, a store per packet by the
+	 * reorder stage) off the line the other stages read.
+	 */
 	/*
 	 * Next counter to send with. Incremented by RX lcores of the clear
 	 * port, concurrently: only through ws_noise_keypair_next_counter().
-	 * Alone on its cache line so that those increments do not bounce
-	 * the line the keys and the replay window live on.
 	 */
 	_Alignas(64) uint64_t send_counter;
-	_Alignas(64) uint8_t send_key[WS_KEY_LEN];
-	uint8_t recv_key[WS_KEY_LEN];
+	uint64_t birthdate;     /* now at ws_noise_begin_session() */
 	uint32_t local_index;   /* the receiver index the peer sends to us */
 	uint32_t remote_index;  /* the receiver index we send to the peer */
-	uint64_t birthdate;     /* now at ws_noise_begin_session() */
 	bool is_initiator;
 	bool valid;             /* cleared (atomically) when retired or expired */
 	/*
@@ -138,6 +145,17 @@ struct ws_noise_keypair {
 
 /* One per peer. Fields are read through the functions below. */
 struct ws_noise_remote {
+	/*
+	 * current: sent on; previous: still received on; next: derived as
+	 * responder, not sent on until the peer uses it. Written under lock
+	 * with atomic stores, read by the data path with atomic loads. First,
+	 * so that an embedding structure can put them on the cache line of
+	 * its own per-packet fields.
+	 */
+	struct ws_noise_keypair *current;
+	struct ws_noise_keypair *previous;
+	struct ws_noise_keypair *next;
+
 	struct ws_noise_local *local;
 	TAILQ_ENTRY(ws_noise_remote) link;
 	rte_spinlock_t lock;
@@ -160,14 +178,6 @@ struct ws_noise_remote {
 	bool has_consumed_initiation;
 	uint64_t last_initiation_consumed;
 
-	/*
-	 * current: sent on; previous: still received on; next: derived as
-	 * responder, not sent on until the peer uses it. Written under lock
-	 * with atomic stores, read by the data path with atomic loads.
-	 */
-	struct ws_noise_keypair *current;
-	struct ws_noise_keypair *previous;
-	struct ws_noise_keypair *next;
 };
 
 /* upcalls is copied; remote_get and the index_* upcalls are required. */

@@ -532,7 +532,7 @@ static void test_handshake_lcores(void)
 	CU_ASSERT(ws_index_lookup(gw->index, rte_le_to_cpu_32(resp.sender_index),
 				  WS_INDEX_KEYPAIR) == p->noise.next);
 	CU_ASSERT(rte_ring_count(gw->dev->deferred) == 0);
-	CU_ASSERT(p->ev_pending == (WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL |
+	CU_ASSERT(p->ev_pending == (WS_EV_AUTH_RECEIVED |
 				    WS_EV_SESSION_DERIVED | WS_EV_RESPONSE_SENT));
 	CU_ASSERT(ws_timers_next_deadline(&p->timers) == deadline);
 
@@ -839,8 +839,8 @@ static void test_handshake_concurrency(void)
  */
 static void test_event_hold(void)
 {
-	const uint32_t sent = WS_EV_DATA_SENT | WS_EV_AUTH_SENT | WS_EV_TRAVERSAL;
-	const uint32_t recv = WS_EV_DATA_RECEIVED | WS_EV_AUTH_RECEIVED | WS_EV_TRAVERSAL;
+	const uint32_t sent = WS_EV_DATA_SENT | WS_EV_AUTH_SENT;
+	const uint32_t recv = WS_EV_DATA_RECEIVED | WS_EV_AUTH_RECEIVED;
 	struct ws_lcore lc = { 0 };
 	struct ws_gw_peer *p;
 	uint64_t t0, late;
@@ -856,7 +856,7 @@ static void test_event_hold(void)
 	CU_ASSERT(rte_ring_count(gw->events) == 1);
 	lc.now = t0;
 	ws_control_poll(gw, &lc);
-	CU_ASSERT(p->ev_applied[0] == t0 && p->ev_applied[2] == t0 && p->ev_applied[4] == t0);
+	CU_ASSERT(p->ev_applied[0] == t0 && p->ev_applied[2] == t0);
 	CU_ASSERT(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS));
 	CU_ASSERT(p->ev_look_at == t0 + WS_CTL_EV_HOLD_NS && p->timer_at <= p->ev_look_at);
 
@@ -907,6 +907,51 @@ static void test_event_hold(void)
 	teardown();
 }
 
+/*
+ * Traversal has no event of its own: the persistent keepalive restarts
+ * from the latest authenticated packet sent or received, whichever of
+ * the events it came with, and a data-only event leaves it alone.
+ */
+static void test_event_traversal(void)
+{
+	const uint64_t ka = 25ull * 1000000000ull;
+	struct ws_lcore lc = { 0 };
+	struct ws_gw_peer *p;
+	uint64_t t0;
+
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	p = the_peer();
+	poll_ctl();
+	p->timers.persistent_keepalive_interval = 25;
+	t0 = ws_gw_now() + 1000;
+
+	ws_gw_peer_event(gw, p, WS_EV_AUTH_SENT | WS_EV_DATA_SENT, t0);
+	lc.now = t0;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->timers.persistent_keepalive == t0 + ka);
+
+	/* Held: a later receive, then an older send; the latest counts. */
+	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED, t0 + 5000);
+	__atomic_store_n(&p->ev_stamp[WS_EV_STAMP(WS_EV_AUTH_SENT)], t0 + 3000, __ATOMIC_RELAXED);
+	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->timers.persistent_keepalive == t0 + 5000 + ka);
+
+	/* Data alone did not traverse anything new. */
+	ws_gw_peer_event(gw, p, WS_EV_DATA_RECEIVED, t0 + 9000);
+	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[WS_EV_STAMP(WS_EV_DATA_RECEIVED)] == t0 + 9000);
+	CU_ASSERT(p->timers.persistent_keepalive == t0 + 5000 + ka);
+
+	/* Answering an initiation is a packet sent. */
+	ws_gw_peer_event(gw, p, WS_EV_RESPONSE_SENT, t0 + 12000);
+	lc.now = t0 + 12000 + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->timers.persistent_keepalive == t0 + 12000 + ka);
+	teardown();
+}
+
 static int suite_init(void)
 {
 	if (ws_crypto_init() != 0)
@@ -937,6 +982,7 @@ int main(void)
 		WS_TEST(test_tx_lcores),
 		WS_TEST(test_handshake_concurrency),
 		WS_TEST(test_event_hold),
+		WS_TEST(test_event_traversal),
 		{ 0 },
 	};
 
