@@ -48,10 +48,23 @@ int bench_eal_init(const char *prog, const char *lcores, unsigned mem_mb, const 
 		argv[argc++] = "-d";
 		argv[argc++] = (char *)driver;
 	}
+	/*
+	 * WS_BENCH_HUGEPAGES=1: DPDK memory on 2 MiB pages, as a gateway is
+	 * deployed (root reserves them: vm.nr_hugepages, hugetlbfs mounted).
+	 * With thousands of peers, 4 KiB pages add a TLB miss per peer and
+	 * keypair touched; the JSON says which memory a run had.
+	 */
+	if (getenv("WS_BENCH_HUGEPAGES") != NULL && strcmp(getenv("WS_BENCH_HUGEPAGES"), "0") != 0)
+		argv[1] = "--in-memory";
 	snprintf(prefix, sizeof(prefix), "wsperf%d", (int)getpid());
 	snprintf(mem, sizeof(mem), "%u", mem_mb);
 	snprintf(lc, sizeof(lc), "%s", lcores);
 	return rte_eal_init(argc, argv) < 0 ? -1 : 0;
+}
+
+bool bench_hugepages(void)
+{
+	return rte_eal_has_hugepages() != 0;
 }
 
 double bench_tsc_hz(void)

@@ -49,6 +49,8 @@ const char *bench_size_name(unsigned size, char *buf, unsigned len);
  */
 int bench_eal_init(const char *prog, const char *lcores, unsigned mem_mb, const char *driver);
 
+/* Whether DPDK's memory is on hugepages (WS_BENCH_HUGEPAGES=1 asks for them). */
+bool bench_hugepages(void);
 double bench_tsc_hz(void);
 
 /* A measured rate. */

@@ -419,6 +419,7 @@ int main(int argc, char **argv)
 	modes = json_object();
 	lat = json_array();
 	json_object_set_new(root, "tsc_hz", json_real(bench_tsc_hz()));
+	json_object_set_new(root, "hugepages", json_boolean(bench_hugepages()));
 	json_object_set_new(root, "ceiling_backend", json_string("ws_aead ipsec_mb, same lcore"));
 	for (int split = split_only ? 1 : 0; split <= (int)have_split; split++) {
 		json_t *mode = json_object();

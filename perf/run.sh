@@ -10,6 +10,9 @@
 # JSON is written and well formed (default --out perf/results/short, so CI
 # never overwrites the figures docs/performance.md shows); --full (default):
 # the figures, in perf/results.
+# WS_BENCH_HUGEPAGES=1 runs the DPDK tools on 2 MiB pages, as a gateway is
+# deployed; root reserves them first (sysctl vm.nr_hugepages=1100, and
+# mount -t hugetlbfs nodev /dev/hugepages). gw_bench's JSON says which.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 mode=full
