@@ -112,6 +112,11 @@ for mname, mode_res in g.items():
             if "gateway" in a and "gateway" in b and a["size"] == b["size"] and a["dir"] == b["dir"]:
                 head[f"{mname}/{peers[-1]}_vs_{peers[0]}peers/{a['size']}/{a['dir']}"] = \
                     round(b["gateway"]["mpps"] / a["gateway"]["mpps"], 3)
+            # The points run minutes apart and the machine moves in between:
+            # each against the ceiling measured beside it, then divided.
+            if a.get("ratio") and b.get("ratio") and a["size"] == b["size"] and a["dir"] == b["dir"]:
+                head[f"{mname}/{peers[-1]}_vs_{peers[0]}peers_of_ceiling/{a['size']}/{a['dir']}"] = \
+                    round(b["ratio"] / a["ratio"], 3)
 # IPv6 against IPv4 underlay, 1 peer, each against its own ceiling.
 for k in list(head):
     if k.startswith("rtc-ipv6/1peers/") and k.endswith("/gw_over_ceiling"):

@@ -76,6 +76,13 @@ def main():
                       f" | {f(g.get('mpps'))} | {f(g.get('gbps'))} | "
                       f"{f(c.get('cycles_per_packet'), '{:.0f}')} | {f(p.get('ratio'))} |")
         print()
+        for suffix, what in (("peers", "packet rate"), ("peers_of_ceiling", "gateway/ceiling of each, divided")):
+            vs = {k: v for k, v in doc.get("headline", {}).items()
+                  if k.startswith(f"{mode}/") and k.split("/")[1].endswith("_vs_1" + suffix)}
+            if vs:
+                many = next(iter(vs)).split("/")[1].split("_")[0]
+                print(f"{many} peers against 1 ({what}): " +
+                      ", ".join(f"{k.split('/', 2)[2]} {v:.2f}" for k, v in vs.items()) + "\n")
         setup = {k: v.get("handshake_setup_s") for k, v in per.items()}
         print("Handshake set-up (s): " + ", ".join(f"{k} peers {f(v, '{:.1f}')}"
                                                   for k, v in setup.items()) + "\n")
