@@ -4,7 +4,7 @@
 # wireguard packages would pull in a kernel image).
 WS_PACKAGES=(
 	gcc clang llvm libclang-rt-14-dev pkg-config meson ninja-build
-	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libjansson-dev libcunit1-dev
+	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libgmp-dev libjansson-dev libcunit1-dev
 	wireguard-go wireguard-tools iproute2 iperf3 iputils-ping ethtool procps python3
 	tcpdump jq
 )

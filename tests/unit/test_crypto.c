@@ -4,6 +4,7 @@
  * few expectations that are derived rather than published say how.
  */
 #include <errno.h>
+#include <pthread.h>
 
 #include <sodium.h>
 
@@ -358,6 +359,44 @@ static void test_x25519_rfc7748_dh(void)
 	CU_ASSERT(ws_x25519(s2, b, apub) == 0);
 	CU_ASSERT(eq_hex(s1, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"));
 	CU_ASSERT(ws_memeq(s1, s2, 32));
+}
+
+/*
+ * Public keys come from Ed25519's base-point table mapped to the
+ * Montgomery curve: they must be crypto_scalarmult_base's, byte for byte,
+ * for any secret (clamping included), on any thread, first use or not.
+ */
+static void *public_matches_ladder(void *arg)
+{
+	unsigned n = *(const unsigned *)arg, bad = 0;
+	uint8_t secret[32], ours[32], ladder[32];
+
+	for (unsigned i = 0; i < n; i++) {
+		randombytes_buf(secret, sizeof(secret));
+		if (i == 0)
+			memset(secret, 0xff, sizeof(secret));
+		else if (i == 1)
+			memset(secret, 0, sizeof(secret));
+		else if (i == 2)
+			memset(secret, 0, sizeof(secret)), secret[0] = 9;
+		if (ws_x25519_public(ours, secret) != 0 || crypto_scalarmult_base(ladder, secret) != 0 ||
+		    memcmp(ours, ladder, sizeof(ours)) != 0)
+			bad++;
+	}
+	return (void *)(uintptr_t)bad;
+}
+
+static void test_x25519_public_by_table(void)
+{
+	unsigned n = 2000;
+	pthread_t th;
+	void *bad;
+
+	CU_ASSERT(public_matches_ladder(&n) == NULL);
+	/* A thread of its own sets up and frees its numbers (ASan sees both). */
+	n = 200;
+	CU_ASSERT_FATAL(pthread_create(&th, NULL, public_matches_ladder, &n) == 0);
+	CU_ASSERT(pthread_join(th, &bad) == 0 && bad == NULL);
 }
 
 /*
@@ -881,6 +920,7 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_x25519_rfc7748_vectors),
 	WS_TEST(test_x25519_rfc7748_iterated),
 	WS_TEST(test_x25519_rfc7748_dh),
+	WS_TEST(test_x25519_public_by_table),
 	WS_TEST(test_x25519_low_order_rejected),
 	WS_TEST(test_x25519_noncanonical_accepted),
 	WS_TEST(test_x25519_generate),
