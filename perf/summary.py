@@ -109,11 +109,13 @@ def main():
         print(f"Handshakes: {h.get('responses')} of {h.get('initiations')} answered, "
               f"{f(h.get('handshakes_per_s_per_lcore'), '{:.0f}')} per second per lcore "
               f"(busy time), {f(h.get('wall_handshakes_per_s'), '{:.0f}')} wall.\n")
-        print("| mode | flood | data Mpps | vs no flood | initiations offered | handshakes | cookies |")
-        print("|---|---|---|---|---|---|---|")
+        print("| mode | data | flood | data Mpps | vs no flood | initiations offered | handshakes "
+              "| cookies |")
+        print("|---|---|---|---|---|---|---|---|")
         for fl in hs.get("flood", []):
             for r in fl.get("runs", []):
-                print(f"| {fl.get('mode')} | {r['flood']} | {f(r['data_mpps'], '{:.3f}')} | "
+                print(f"| {fl.get('mode')} | {fl.get('dir', 'decrypt')} | {r['flood']} | "
+                      f"{f(r['data_mpps'], '{:.3f}')} | "
                       f"{f(r.get('ratio_to_no_flood'))} | {r['initiations_offered']} | "
                       f"{r['handshakes_in']} | {r['cookies_sent']} |")
         print()
