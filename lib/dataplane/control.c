@@ -298,8 +298,8 @@ static void ctl_peer_prefetch(const struct ws_gw_peer *p)
 	rte_prefetch0(&p->ev_pending);
 	rte_prefetch0(&p->ev_stamp[0]);
 	rte_prefetch0(&p->ev_stamp[WS_EV_COUNT - 1]);
-	rte_prefetch0(&p->timer_at);
-	rte_prefetch0(&p->wheel_link);
+	rte_prefetch0(&p->timer_at);    /* and wheel_link */
+	rte_prefetch0(&p->timers);
 	rte_prefetch0((const uint8_t *)&p->timers + sizeof(p->timers) - 1);
 }
 

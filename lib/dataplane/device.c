@@ -322,6 +322,9 @@ _Static_assert(offsetof(struct ws_gw_peer, noise.next) + sizeof(void *) -
 _Static_assert(offsetof(struct ws_gw_peer, ev_stamp[WS_EV_N_STAMPS]) -
 		       offsetof(struct ws_gw_peer, rx_bytes) <= RTE_CACHE_LINE_SIZE,
 	       "counters and the stamps of every packet share one cache line");
+_Static_assert(offsetof(struct ws_gw_peer, wheel_link) + sizeof(((struct ws_gw_peer *)0)->wheel_link) -
+		       offsetof(struct ws_gw_peer, timer_at) <= RTE_CACHE_LINE_SIZE,
+	       "a wheel walk reads one line per entry");
 _Static_assert(offsetof(struct ws_gw_peer, timers) + sizeof(struct ws_timers) -
 		       offsetof(struct ws_gw_peer, timer_at) <= 3 * RTE_CACHE_LINE_SIZE,
 	       "what control looks at fills three cache lines at most");

@@ -189,13 +189,15 @@ struct ws_gw_peer {
 	 * (ctl_peer_prefetch): the timer wheel entry at the timers' next
 	 * deadline (control.c), the stamps of WS_EV_STAMPS last applied and
 	 * when to look at them again, the staged packets' count, the timers.
+	 * A wheel slot's walk reads timer_at and wheel_link of each entry in
+	 * turn, one line each.
 	 */
 	uint64_t timer_at __rte_cache_aligned; /* deadline armed, ns; UINT64_MAX = none */
+	TAILQ_ENTRY(ws_gw_peer) wheel_link;
 	uint32_t wheel_slot;            /* slot holding wheel_link when timer_at is set */
 	uint32_t n_staged;              /* clear packets waiting for a keypair */
 	uint64_t ev_look_at;            /* ns; 0 = no look due */
 	uint64_t ev_applied[WS_EV_N_STAMPS];
-	TAILQ_ENTRY(ws_gw_peer) wheel_link;
 	struct ws_timers timers;
 	struct rte_mbuf *staged_head;
 	struct rte_mbuf *staged_tail;
