@@ -169,6 +169,10 @@ static void handshake_clear(struct ws_noise_remote *r)
 	handshake_zero(r);
 }
 
+_Static_assert(offsetof(struct ws_noise_keypair, recv_window.counter) + sizeof(uint64_t) -
+		       offsetof(struct ws_noise_keypair, send_counter) <= 64,
+	       "what a data packet touches of its keypair, keys aside, is one cache line");
+
 /*
  * Zero all of kp but its generation, which is never written otherwise: a
  * packet still holding kp from an earlier life may compare it at any time,

@@ -177,7 +177,6 @@ struct ws_noise_remote {
 	uint8_t latest_timestamp[WS_TAI64N_LEN];
 	bool has_consumed_initiation;
 	uint64_t last_initiation_consumed;
-
 };
 
 /* upcalls is copied; remote_get and the index_* upcalls are required. */
