@@ -212,7 +212,6 @@ static int keep_sessions_fresh(struct gwh *h, uint64_t *since, unsigned *rekeys)
 static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_aead,
 			   json_t *latency_out, bool *abandoned)
 {
-	static const char *const dn[] = { "encrypt", "decrypt" };
 	json_t *res = json_object(), *points = json_array();
 	struct gwh h;
 	int rc = gwh_create_outer(&h, n_peers, split, outer6 ? WS_AF_INET6 : WS_AF_INET);
@@ -279,10 +278,10 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			}
 			if (bad) {
 				fprintf(stderr, "gw_bench: %u peers %s %s: no packets\n", n_peers,
-					sz, dn[d]);
+					sz, gwh_dir_name(d));
 				json_decref(rounds_json);
 				json_array_append_new(points, json_pack("{s:s, s:s, s:s}", "size",
-						      sz, "dir", dn[d], "error", "no packets"));
+						      sz, "dir", gwh_dir_name(d), "error", "no packets"));
 				continue;
 			}
 			for (unsigned i = 1; i < n_rounds; i++)         /* insertion sort by ratio */
@@ -300,7 +299,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 				json_array_append_new(rounds_json, json_real(ratios[r]));
 			double ratio = ratios[med];
 			json_t *pt = json_pack("{s:s, s:s, s:o, s:o, s:f, s:o}", "size", sz, "dir",
-					       dn[d], "gateway", bench_rate_json(&g), "ceiling",
+					       gwh_dir_name(d), "gateway", bench_rate_json(&g), "ceiling",
 					       bench_rate_json(&c), "ratio", ratio, "ratio_rounds",
 					       rounds_json);
 			if (split)
@@ -308,7 +307,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			json_array_append_new(points, pt);
 			printf("%-5s %6u peers %-5s %s: gateway %7.1f cyc/pkt %6.3f Mpps %6.2f Gbps"
 			       " | ceiling %7.1f cyc/pkt | ratio %.2f | wall %.3f Mpps",
-			       mode_name(split), n_peers, sz, dn[d], bench_cpp(&g),
+			       mode_name(split), n_peers, sz, gwh_dir_name(d), bench_cpp(&g),
 			       bench_mpps(&g), bench_gbps(&g), bench_cpp(&c), ratio,
 			       (double)g.packets / g.seconds / 1e6);
 			for (r = 0; r < n_rounds && n_rounds > 1; r++)
@@ -319,7 +318,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 				json_t *l = latency(&h, (enum gwh_dir)d, size,
 						    (double)g.packets / g.seconds / 1e6);
 				json_array_append_new(latency_out, json_pack(
-					"{s:s, s:s, s:o}", "size", sz, "dir", dn[d], "results", l));
+					"{s:s, s:s, s:o}", "size", sz, "dir", gwh_dir_name(d), "results", l));
 			}
 		}
 	}

@@ -24,6 +24,11 @@
 
 enum gwh_dir { GWH_ENCRYPT = 0, GWH_DECRYPT = 1 };
 
+static inline const char *gwh_dir_name(enum gwh_dir dir)
+{
+	return dir == GWH_ENCRYPT ? "encrypt" : "decrypt";
+}
+
 struct gwh_peer;
 struct gwh_tx_state;
 

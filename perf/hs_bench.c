@@ -164,7 +164,8 @@ static json_t *flood_run(struct gwh *h, enum flood f, enum gwh_dir dir, struct r
 			      "max_hs_queue_depth", (json_int_t)max_depth);
 	printf("flood %-9s %s size %u: data %.3f Mpps (%.3f per gateway-busy s), %" PRIu64
 	       " initiations offered, %" PRIu64 " handshakes, %" PRIu64 " cookies\n",
-	       flood_name[f], dir == GWH_ENCRYPT ? "encrypt" : "decrypt", size, (double)got / wall / 1e6, busy > 0 ? got / busy / 1e6 : 0.0,
+	       flood_name[f], gwh_dir_name(dir), size, (double)got / wall / 1e6,
+	       busy > 0 ? got / busy / 1e6 : 0.0,
 	       injected_hs, s1.handshakes_in - s0.handshakes_in,
 	       s1.cookies_sent - s0.cookies_sent);
 	return r;
@@ -210,8 +211,7 @@ static json_t *flood_bench(bool split, enum gwh_dir dir, unsigned size)
 		rte_pktmbuf_free(pool[i]);
 	rc = gwh_destroy(&h);
 	return json_pack("{s:s, s:s, s:i, s:o, s:b}", "mode", split ? "split" : "rtc", "dir",
-			 dir == GWH_ENCRYPT ? "encrypt" : "decrypt", "size", (int)size, "runs", runs,
-			 "clean_shutdown", rc == 0);
+			 gwh_dir_name(dir), "size", (int)size, "runs", runs, "clean_shutdown", rc == 0);
 }
 
 int main(int argc, char **argv)
