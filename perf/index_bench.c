@@ -3,9 +3,12 @@
  * Receiver-index lookups, the first table every decrypted packet meets:
  * ws_index (an index names its slot) against an rte_hash holding the
  * same indices with the same flags as a lock-free index table on rte_hash
- * would use, in the same run, in bursts of 32 random live indices, at the
- * entry counts of 1, 1,000 and 100,000 peers (four indices a peer: a
- * handshake and three keypairs, as the gateway sizes its table).
+ * would use, in the same run, in bursts of 32 random live indices, for 1,
+ * 1,000 and 100,000 peers. Both tables are sized as the gateway sizes its
+ * index for that many peers (five indices a peer: a handshake and four
+ * keypairs, over the peer room rounded up to a power of two), and hold
+ * what a gateway with every peer rekeyed holds: two keypairs a peer,
+ * current and previous.
  *
  *   index_bench [--short] [--secs S] [--json FILE]
  *
@@ -26,7 +29,8 @@
 #include "index.h"
 #include "ws_crypto.h"
 
-enum { BURST = 32, PER_PEER = 4 };
+/* ROOM_* as device.c sizes the gateway's table. */
+enum { BURST = 32, ROOM_PER_PEER = 5, ROOM_EXTRA_PEERS = 256, LIVE_PER_PEER = 2 };
 
 static struct bench_opts opt = { .secs = 0.5 };
 
@@ -80,8 +84,8 @@ static void burst_hash(const struct rte_hash *h, struct side *s, uint64_t *rng)
 static json_t *point(unsigned peers)
 {
 	static unsigned seq;
-	unsigned n = peers * PER_PEER;
-	uint32_t cap = RTE_MAX(rte_align32pow2(n), 8u);    /* both tables take 8 at least */
+	unsigned n = peers * LIVE_PER_PEER;
+	uint32_t cap = rte_align32pow2(peers + ROOM_EXTRA_PEERS) * ROOM_PER_PEER;
 	char name[32];
 	uint64_t *objs = calloc(n, sizeof(*objs));
 	uint32_t *live = calloc(n, sizeof(*live));

@@ -5,15 +5,22 @@
  * 32-bit space, so a lookup is one array access and one compare, with no
  * hash and no probing. Every data packet pays for that lookup.
  *
- *   slot_of(index)  = mix(index ^ key) & mask
- *   index(slot, r)  = unmix(r << bits | slot) ^ key
+ *   slot_of(index)  = mix(mix(index ^ k0) ^ k1) & mask
+ *   index(slot, r)  = unmix(unmix(r << bits | slot) ^ k1) ^ k0
  *
  * mix is a bijection (xor-shifts and odd multipliers), so distinct
  * (slot, r) give distinct indices and no two live entries can collide.
- * The key is secret and r fresh per insert: indices look uniformly
- * random and do not show the slot, so the wire gives away neither how
- * many sessions there are nor which slot is next. mix only hides the
- * layout; nothing depends on it for secrecy.
+ *
+ * Free slots are handed out lowest first and taken back last in, first
+ * out (an rte_stack), so the live entries stay packed at the start of
+ * the table: 100,000 sessions touch ~1.6 MB of slots, not a random line
+ * in each of 100,000 places over the whole table, which a data packet
+ * would miss in cache. The slot order is therefore predictable; the
+ * keys (64 secret bits) and a fresh r per insert keep it off the wire:
+ * indices look uniformly random, and recovering the slots behind them
+ * means searching both keys, so the wire gives away neither how many
+ * sessions there are nor which slot is next. The bijection only hides
+ * the layout; nothing else depends on it.
  *
  * A slot holds the index it was given and the object pointer with the
  * entry kind in its two low bits, so that one release store switches
@@ -21,10 +28,10 @@
  * without the other. The writer stores the index before the pointer;
  * the reader loads the pointer (acquire) before the index.
  *
- * Free slots wait in an rte_ring, oldest first. A removed slot goes
- * through DPDK's RCU defer queue when the table has a QSBR variable: it
- * is reused only after every reader's quiescent state, so a reader
- * holding the old pointer never meets the slot's next index.
+ * A removed slot goes through DPDK's RCU defer queue when the table has
+ * a QSBR variable: it is reused only after every reader's quiescent
+ * state, so a reader holding the old pointer never meets the slot's
+ * next index.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -35,7 +42,7 @@
 #include <rte_malloc.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
-#include <rte_ring_elem.h>
+#include <rte_stack.h>
 
 #include "index.h"
 #include "ws_crypto.h"
@@ -46,7 +53,7 @@ enum {
 	MAX_CAPACITY = 1u << 30,
 	/* Removed slots the defer queue gathers before it reclaims some. */
 	DQ_RECLAIM_AT = 32,
-	/* Ring and defer-queue names ("RCU_DQ_" + ours) must fit 32 bytes. */
+	/* Stack and defer-queue names ("RCU_DQ_" + ours) must fit 32 bytes. */
 	NAME_LEN = 20,
 	/* Look-ups per prefetch pass in ws_index_lookup_bulk. */
 	BULK = 64,
@@ -65,17 +72,18 @@ struct ws_index_table {
 	/* Read by every lookup. */
 	struct slot *slots;
 	uint32_t mask;                  /* slots - 1 (a power of two) */
-	uint32_t key;
+	uint32_t key[2];
 	uint8_t bits;                   /* log2(slots) */
 
 	/* The writer's. */
-	struct rte_ring *free __rte_cache_aligned;      /* free slot numbers */
+	struct rte_stack *free __rte_cache_aligned;     /* free slot numbers, lowest on top */
 	struct rte_rcu_qsbr_dq *dq;     /* removed slots awaiting a grace period */
 	uint32_t m1_inv, m2_inv;
 	uint32_t count;                 /* stored by the writer, loaded by anyone */
+	uint32_t span;                  /* likewise: one past the highest slot taken */
 };
 
-/* Makes every table's ring names unique whatever names callers pick. */
+/* Makes every table's stack names unique whatever names callers pick. */
 static uint32_t table_seq;
 
 static uint32_t mix(uint32_t x)
@@ -110,13 +118,15 @@ static uint32_t odd_inverse(uint32_t m)
 
 static inline uint32_t slot_of(const struct ws_index_table *t, uint32_t index)
 {
-	return mix(index ^ t->key) & t->mask;
+	return mix(mix(index ^ t->key[0]) ^ t->key[1]) & t->mask;
 }
 
 static uint32_t index_of(const struct ws_index_table *t, uint32_t slot, uint32_t r)
 {
 	/* bits <= 30: r keeps at least its two low bits. */
-	return unmix(t, (uint32_t)((uint64_t)r << t->bits) | slot) ^ t->key;
+	uint32_t x = (uint32_t)((uint64_t)r << t->bits) | slot;
+
+	return unmix(t, unmix(t, x) ^ t->key[1]) ^ t->key[0];
 }
 
 static bool kind_valid(enum ws_index_kind kind)
@@ -146,46 +156,38 @@ static void count_add(struct ws_index_table *t, int32_t delta)
 	__atomic_store_n(&t->count, t->count + (uint32_t)delta, __ATOMIC_RELAXED);
 }
 
-/* The live slot index names, or NULL. Entry loaded before index (see top). */
-static inline struct slot *slot_live(const struct ws_index_table *t, uint32_t index,
-				     uintptr_t *entry)
+/* s if it is live under index, or NULL. Entry loaded before index (see top). */
+static inline struct slot *slot_check(struct slot *s, uint32_t index, uintptr_t *entry)
 {
-	struct slot *s = &t->slots[slot_of(t, index)];
-
 	*entry = __atomic_load_n(&s->entry, __ATOMIC_ACQUIRE);
 	if (*entry == 0 || __atomic_load_n(&s->index, __ATOMIC_RELAXED) != index)
 		return NULL;
 	return s;
 }
 
+/* The live slot index names, or NULL. */
+static inline struct slot *slot_live(const struct ws_index_table *t, uint32_t index,
+				     uintptr_t *entry)
+{
+	return slot_check(&t->slots[slot_of(t, index)], index, entry);
+}
+
+/* Slot numbers travel through the stack as pointer-sized values. */
+static void slot_push(struct ws_index_table *t, uint32_t slot)
+{
+	void *v = (void *)(uintptr_t)slot;
+
+	/* Never short: the stack has room for every slot number. */
+	rte_stack_push(t->free, &v, 1);
+}
+
 /* Defer-queue callback: these slots' grace period is over. */
 static void slots_reclaimed(void *p, void *e, unsigned n)
 {
-	struct ws_index_table *t = p;
+	const uint32_t *slots = e;
 
-	/* Never short: the ring holds every slot number. */
-	rte_ring_sp_enqueue_bulk_elem(t->free, e, sizeof(uint32_t), n, NULL);
-}
-
-/* Every slot number in [0, capacity), in random order, onto the free ring. */
-static int free_ring_fill(struct ws_index_table *t, uint32_t capacity)
-{
-	uint32_t *order = rte_malloc(NULL, (size_t)capacity * sizeof(*order), 0);
-
-	if (order == NULL)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < capacity; i++)
-		order[i] = i;
-	for (uint32_t i = capacity - 1; i > 0; i--) {
-		uint32_t j = (uint32_t)(((uint64_t)ws_random_u32() * (i + 1)) >> 32);
-		uint32_t x = order[i];
-
-		order[i] = order[j];
-		order[j] = x;
-	}
-	rte_ring_sp_enqueue_bulk_elem(t->free, order, sizeof(*order), capacity, NULL);
-	rte_free(order);
-	return 0;
+	for (unsigned i = 0; i < n; i++)
+		slot_push(p, slots[i]);
 }
 
 struct ws_index_table *ws_index_create(const char *name, uint32_t capacity,
@@ -208,7 +210,8 @@ struct ws_index_table *ws_index_create(const char *name, uint32_t capacity,
 	n_slots = rte_align32pow2(capacity);
 	t->mask = n_slots - 1;
 	t->bits = (uint8_t)rte_bsf32(n_slots);
-	t->key = ws_random_u32();
+	t->key[0] = ws_random_u32();
+	t->key[1] = ws_random_u32();
 	t->m1_inv = odd_inverse(MIX_M1);
 	t->m2_inv = odd_inverse(MIX_M2);
 	t->slots = rte_zmalloc_socket("ws_index_slots", (size_t)n_slots * sizeof(struct slot),
@@ -217,14 +220,14 @@ struct ws_index_table *ws_index_create(const char *name, uint32_t capacity,
 		goto err;
 	seq = __atomic_fetch_add(&table_seq, 1, __ATOMIC_RELAXED);
 	snprintf(rname, sizeof(rname), "ix%u_%s", seq, name);
-	t->free = rte_ring_create_elem(rname, sizeof(uint32_t), capacity, socket_id,
-				       RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	t->free = rte_stack_create(rname, capacity, socket_id, 0);
 	if (t->free == NULL) {
 		err = rte_errno;
 		goto err;
 	}
-	if (free_ring_fill(t, capacity) != 0)
-		goto err;
+	/* Highest first, so that slot 0 is on top. */
+	for (uint32_t i = capacity; i-- > 0;)
+		slot_push(t, i);
 	if (qsbr != NULL) {
 		snprintf(rname, sizeof(rname), "ixq%u", seq);
 		struct rte_rcu_qsbr_dq_parameters dq = {
@@ -259,21 +262,25 @@ void ws_index_free(struct ws_index_table *t)
 	/* No reader is online any more (contract): everything reclaims. */
 	if (t->dq != NULL)
 		rte_rcu_qsbr_dq_delete(t->dq);
-	rte_ring_free(t->free);
+	rte_stack_free(t->free);
 	rte_free(t->slots);
 	rte_free(t);
 }
 
-/* A free slot number: from the ring, or from the defer queue once it is due. */
+/* The lowest free slot number on the stack, or from the defer queue once it is due. */
 static int slot_take(struct ws_index_table *t, uint32_t *slot)
 {
-	if (rte_ring_sc_dequeue_elem(t->free, slot, sizeof(*slot)) == 0)
-		return 0;
-	if (t->dq != NULL &&
-	    rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, NULL, NULL, NULL) == 0 &&
-	    rte_ring_sc_dequeue_elem(t->free, slot, sizeof(*slot)) == 0)
-		return 0;
-	return -ENOSPC;
+	void *v;
+
+	if (rte_stack_pop(t->free, &v, 1) == 0 &&
+	    (t->dq == NULL ||
+	     rte_rcu_qsbr_dq_reclaim(t->dq, UINT32_MAX, NULL, NULL, NULL) != 0 ||
+	     rte_stack_pop(t->free, &v, 1) == 0))
+		return -ENOSPC;
+	*slot = (uint32_t)(uintptr_t)v;
+	if (*slot >= t->span)
+		__atomic_store_n(&t->span, *slot + 1, __ATOMIC_RELAXED);
+	return 0;
 }
 
 int ws_index_insert(struct ws_index_table *t, enum ws_index_kind kind, void *obj,
@@ -329,7 +336,7 @@ int ws_index_remove(struct ws_index_table *t, uint32_t index)
 	if (t->dq != NULL)
 		rte_rcu_qsbr_dq_enqueue(t->dq, &slot);
 	else
-		rte_ring_sp_enqueue_elem(t->free, &slot, sizeof(slot));
+		slot_push(t, slot);
 	return 0;
 }
 
@@ -351,14 +358,17 @@ unsigned ws_index_lookup_bulk(const struct ws_index_table *t, const uint32_t *in
 	/* Fetch a pass of slots before the first is read; the rest is one compare each. */
 	for (unsigned done = 0; done < n;) {
 		unsigned burst = RTE_MIN(n - done, (unsigned)BULK);
+		struct slot *s[BULK];
 
-		for (unsigned i = 0; i < burst; i++)
-			rte_prefetch0(&t->slots[slot_of(t, indices[done + i])]);
+		for (unsigned i = 0; i < burst; i++) {
+			s[i] = &t->slots[slot_of(t, indices[done + i])];
+			rte_prefetch0(s[i]);
+		}
 		for (unsigned i = 0; i < burst; i++) {
 			uintptr_t entry;
 			void *obj = NULL;
 
-			if (slot_live(t, indices[done + i], &entry) != NULL)
+			if (slot_check(s[i], indices[done + i], &entry) != NULL)
 				obj = entry_obj(entry, kind);
 			objs[done + i] = obj;
 			found += obj != NULL;
@@ -371,4 +381,9 @@ unsigned ws_index_lookup_bulk(const struct ws_index_table *t, const uint32_t *in
 uint32_t ws_index_count(const struct ws_index_table *t)
 {
 	return __atomic_load_n(&t->count, __ATOMIC_RELAXED);
+}
+
+uint32_t ws_index_span(const struct ws_index_table *t)
+{
+	return __atomic_load_n(&t->span, __ATOMIC_RELAXED);
 }

@@ -90,4 +90,12 @@ unsigned ws_index_lookup_bulk(const struct ws_index_table *t, const uint32_t *in
 /* Entries present (removed ones awaiting their grace period not counted). */
 uint32_t ws_index_count(const struct ws_index_table *t);
 
+/*
+ * How far into the table entries have reached: one past the highest slot
+ * ever handed out. Free slots go out lowest first and come back last in,
+ * first out, so this stays near the most entries ever live at once, and
+ * data-packet lookups touch that much of the table, not all of it.
+ */
+uint32_t ws_index_span(const struct ws_index_table *t);
+
 #endif /* WS_INDEX_H */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Receiver-index table: uniqueness, kinds, bulk lookup, RCU slot reuse, concurrency. */
+/*
+ * Receiver-index table: uniqueness, kinds, packed slots, bulk lookup, RCU
+ * slot reuse, concurrency.
+ */
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -281,6 +284,62 @@ static void test_stale_and_unissued_miss(void)
 	ws_index_free(t);
 	free(old);
 	free(o);
+}
+
+/*
+ * Entries stay packed at the start of the table: slots go out lowest
+ * first and come back last in, first out, so churn at a steady number of
+ * live entries reuses the same slots. With RCU, removed slots wait in
+ * the defer queue (which gathers up to 32 before it gives some back),
+ * so a few more slots are in play.
+ */
+static void churn_stays_packed(struct rte_rcu_qsbr *v, uint32_t slack, const char *what)
+{
+	enum { CAP = 100000, LIVE = 1000, CHURN = 20000 };
+	struct ws_index_table *t = ws_index_create("packed", CAP, SOCKET_ID_ANY, v);
+	struct obj *o = objs_alloc(LIVE);
+	uint32_t idx[LIVE];
+	uint64_t rng = ws_test_seed(what);
+
+	CU_ASSERT_FATAL(t != NULL);
+	if (v != NULL) {
+		CU_ASSERT_FATAL(rte_rcu_qsbr_thread_register(v, 0) == 0);
+		rte_rcu_qsbr_thread_online(v, 0);
+	}
+	CU_ASSERT_EQUAL(ws_index_span(t), 0);
+	fill_until_full(t, o, LIVE, idx);
+	CU_ASSERT_EQUAL(ws_index_span(t), LIVE);
+	for (unsigned i = 0; i < CHURN; i++) {
+		unsigned k = (unsigned)(ws_test_rand(&rng) % LIVE);
+
+		CU_ASSERT_EQUAL_FATAL(ws_index_remove(t, idx[k]), 0);
+		if (v != NULL)
+			rte_rcu_qsbr_quiescent(v, 0);
+		CU_ASSERT_EQUAL_FATAL(ws_index_insert(t, WS_INDEX_KEYPAIR, &o[k], &idx[k]), 0);
+	}
+	CU_ASSERT(ws_index_span(t) <= LIVE + slack);
+	CU_ASSERT_EQUAL(ws_index_count(t), LIVE);
+	for (unsigned i = 0; i < LIVE; i++)
+		CU_ASSERT_PTR_EQUAL(ws_index_lookup(t, idx[i], WS_INDEX_KEYPAIR), &o[i]);
+	if (v != NULL) {
+		rte_rcu_qsbr_thread_offline(v, 0);
+		CU_ASSERT(rte_rcu_qsbr_thread_unregister(v, 0) == 0);
+	}
+	ws_index_free(t);
+	free(o);
+}
+
+static void test_entries_stay_packed(void)
+{
+	churn_stays_packed(NULL, 0, "index packed, no RCU");
+}
+
+static void test_entries_stay_packed_rcu(void)
+{
+	struct rte_rcu_qsbr *v = qsbr_create(1);
+
+	churn_stays_packed(v, 64, "index packed, RCU");
+	rte_free(v);
 }
 
 static void check_bulk_against_single(const struct ws_index_table *t, const uint32_t *q,
@@ -633,6 +692,8 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_full_then_removals),
 	WS_TEST(test_100k_unique_random),
 	WS_TEST(test_stale_and_unissued_miss),
+	WS_TEST(test_entries_stay_packed),
+	WS_TEST(test_entries_stay_packed_rcu),
 	WS_TEST(test_bulk_matches_single),
 	WS_TEST(test_randomized_oracle),
 	WS_TEST(test_randomized_oracle_rcu),
