@@ -73,13 +73,16 @@ drop:
 static void rx_to_ring(struct ws_lcore *lc, struct rte_ring *r, struct rte_mbuf **pkts,
 		       unsigned n, enum ws_gw_drop why)
 {
-	unsigned sent, i;
+	unsigned sent;
 
 	if (n == 0)
 		return;
 	sent = rte_ring_enqueue_burst(r, (void **)pkts, n, NULL);
-	for (i = sent; i < n; i++)
-		ws_dp_drop(lc, pkts[i], why);
+	/* A flood overflows a whole burst at a time: one bulk free for the rest. */
+	if (sent < n) {
+		lc->stats->drops[why] += n - sent;
+		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
+	}
 }
 
 static void meta_init(struct ws_pkt_meta *meta, struct ws_lcore *lc, unsigned port)
