@@ -5,7 +5,11 @@
  * before every point, so that the ratio gateway / ceiling is like for like.
  * Each point is --rounds (default 3, 1 with --short) such pairs, S seconds
  * of gateway in all; the round with the median ratio is reported, every
- * round's ratio in "ratio_rounds".
+ * round's ratio in "ratio_rounds". With more than one peer, each round
+ * also runs the same gateway with all traffic on one of its peers, right
+ * after: "vs_one_active" is the median of the rounds' rate with the
+ * traffic spread over every peer against that (cycles per packet, one
+ * peer's over all peers'), the cost of many peers measured in one moment.
  *
  *   gw_bench [--short] [--secs S] [--json FILE] [--peers 1,1000,100000]
  *            [--rounds N] [--rtc-only | --split-only] [--outer6]
@@ -116,6 +120,23 @@ static int cmp_u64(const void *a, const void *b)
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n), n <= MAX_ROUNDS; v is left as it is. */
+static double median_of(const double *v, unsigned n)
+{
+	double s[MAX_ROUNDS];
+
+	memcpy(s, v, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	return s[n / 2];
 }
 
 static json_t *lat_json(uint64_t *lat, unsigned n, const char *load, double offered_mpps)
@@ -246,7 +267,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			continue;
 		for (int d = 0; d < 2; d++) {
 			struct bench_rate cr[MAX_ROUNDS], gr[MAX_ROUNDS], mr[MAX_ROUNDS], c, g, m;
-			double ratios[MAX_ROUNDS];
+			double ratios[MAX_ROUNDS], spread[MAX_ROUNDS];
 			unsigned order[MAX_ROUNDS], r, med;
 			json_t *rounds_json;
 			char sz[16];
@@ -275,6 +296,22 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 				ratios[r] = bench_cpp(&gr[r]) > 0 ? bench_cpp(&cr[r]) / bench_cpp(&gr[r])
 								  : 0;
 				order[r] = r;
+				/*
+				 * Many peers: the same gateway again, right after, with
+				 * the traffic on one of its peers, so that what spreading
+				 * it over all of them costs is measured in the same
+				 * moment (points of other peer counts run minutes apart).
+				 */
+				if (n_peers > 1 && bad == 0) {
+					struct bench_rate one, one_main;
+
+					h.n_active = 1;
+					bad = run_point(&h, (enum gwh_dir)d, size, opt.secs / n_rounds,
+							&one, &one_main) != 0;
+					h.n_active = 0;
+					spread[r] = bench_cpp(&gr[r]) > 0 ? bench_cpp(&one) / bench_cpp(&gr[r])
+									  : 0;
+				}
 			}
 			if (bad) {
 				fprintf(stderr, "gw_bench: %u peers %s %s: no packets\n", n_peers,
@@ -304,6 +341,15 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 					       rounds_json);
 			if (split)
 				json_object_set_new(pt, "main_lcore", bench_rate_json(&m));
+			if (n_peers > 1) {
+				json_t *sr = json_array();
+
+				for (r = 0; r < n_rounds; r++)
+					json_array_append_new(sr, json_real(spread[r]));
+				json_object_set_new(pt, "vs_one_active",
+						    json_real(median_of(spread, n_rounds)));
+				json_object_set_new(pt, "vs_one_active_rounds", sr);
+			}
 			json_array_append_new(points, pt);
 			printf("%-5s %6u peers %-5s %s: gateway %7.1f cyc/pkt %6.3f Mpps %6.2f Gbps"
 			       " | ceiling %7.1f cyc/pkt | ratio %.2f | wall %.3f Mpps",
@@ -312,6 +358,8 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			       (double)g.packets / g.seconds / 1e6);
 			for (r = 0; r < n_rounds && n_rounds > 1; r++)
 				printf("%s%.2f", r == 0 ? " | rounds " : " ", ratios[r]);
+			if (n_peers > 1)
+				printf(" | vs 1 active %.2f", median_of(spread, n_rounds));
 			printf("\n");
 			fflush(stdout);
 			if (latency_out != NULL && (size == 64 || size == 1420)) {

@@ -458,7 +458,7 @@ unsigned gwh_inject(struct gwh *h, enum gwh_dir dir, unsigned size, unsigned n, 
 	n = RTE_MIN(RTE_MIN(n, room), (unsigned)BENCH_BATCH);
 	for (; k < n; k++) {
 		uint64_t seq = (*next)++;
-		struct gwh_tx_state *t = &h->txs[seq % h->n_peers];
+		struct gwh_tx_state *t = &h->txs[seq % (h->n_active ? h->n_active : h->n_peers)];
 		unsigned len = bench_pkt_size(size, seq);
 
 		if (dir == GWH_ENCRYPT) {

@@ -40,6 +40,7 @@ struct gwh {
 	struct gwh_peer *peers;         /* the simulated remotes */
 	struct gwh_tx_state *txs;       /* their sending state, compact (generator) */
 	unsigned n_peers;
+	unsigned n_active;              /* peers gwh_inject cycles through; 0: all of them */
 	bool split;                     /* worker on its own lcore */
 	uint8_t outer;                  /* tunnel underlay: WS_AF_INET or WS_AF_INET6 */
 	unsigned worker_lcore;
@@ -72,7 +73,8 @@ void gwh_poll(struct gwh *h);
 
 /*
  * Inject up to n frames for direction dir, sizes of the nominal size,
- * peers round robin from *next; stamps each with the TSC. Returns how many.
+ * peers round robin from *next (the first n_active of them, when set);
+ * stamps each with the TSC. Returns how many.
  */
 unsigned gwh_inject(struct gwh *h, enum gwh_dir dir, unsigned size, unsigned n, uint64_t *next);
 

@@ -117,6 +117,12 @@ for mname, mode_res in g.items():
             if a.get("ratio") and b.get("ratio") and a["size"] == b["size"] and a["dir"] == b["dir"]:
                 head[f"{mname}/{peers[-1]}_vs_{peers[0]}peers_of_ceiling/{a['size']}/{a['dir']}"] = \
                     round(b["ratio"] / a["ratio"], 3)
+        # The same gateway with all traffic on one of its peers, run right
+        # after each round (gw_bench.c): the one comparison made in a single moment.
+        for b in many:
+            if "vs_one_active" in b:
+                head[f"{mname}/{peers[-1]}_vs_1active_peer/{b['size']}/{b['dir']}"] = \
+                    round(b["vs_one_active"], 3)
 # IPv6 against IPv4 underlay, 1 peer, each against its own ceiling.
 for k in list(head):
     if k.startswith("rtc-ipv6/1peers/") and k.endswith("/gw_over_ceiling"):

@@ -76,7 +76,9 @@ def main():
                       f" | {f(g.get('mpps'))} | {f(g.get('gbps'))} | "
                       f"{f(c.get('cycles_per_packet'), '{:.0f}')} | {f(p.get('ratio'))} |")
         print()
-        for suffix, what in (("peers", "packet rate"), ("peers_of_ceiling", "gateway/ceiling of each, divided")):
+        for suffix, what in (("peers", "packet rate"), ("peers_of_ceiling", "gateway/ceiling of each, divided"),
+                             ("active_peer", "the same gateway with 1 of its peers carrying all traffic,"
+                                             " run right after in each round")):
             vs = {k: v for k, v in doc.get("headline", {}).items()
                   if k.startswith(f"{mode}/") and k.split("/")[1].endswith("_vs_1" + suffix)}
             if vs:
