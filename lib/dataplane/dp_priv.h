@@ -77,19 +77,35 @@ struct ws_dp_peer_acc {
 	uint64_t tx_bytes, tx_packets;
 };
 
+/*
+ * Add v to one of a peer's counters. Only TX lcores add to them (tx.c):
+ * with one TX lcore it is their only writer and a plain load and store
+ * will do, which is no fence, where a locked add is one on every peer
+ * change (every packet when traffic is spread over many peers); with
+ * several, packets of one peer may meet different TX lcores.
+ */
+static inline void ws_dp_count(uint64_t *c, uint64_t v, bool one_writer)
+{
+	if (one_writer)
+		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+}
+
 static inline void ws_dp_acc_flush(struct ws_gw *gw, struct ws_dp_peer_acc *a, uint64_t now)
 {
 	struct ws_gw_peer *p = a->peer;
+	bool one = ws_gw_n_tx(gw) == 1;
 
 	if (p == NULL)
 		return;
 	if (a->rx_packets != 0) {
-		__atomic_fetch_add(&p->rx_bytes, a->rx_bytes, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&p->rx_packets, a->rx_packets, __ATOMIC_RELAXED);
+		ws_dp_count(&p->rx_bytes, a->rx_bytes, one);
+		ws_dp_count(&p->rx_packets, a->rx_packets, one);
 	}
 	if (a->tx_packets != 0) {
-		__atomic_fetch_add(&p->tx_bytes, a->tx_bytes, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&p->tx_packets, a->tx_packets, __ATOMIC_RELAXED);
+		ws_dp_count(&p->tx_bytes, a->tx_bytes, one);
+		ws_dp_count(&p->tx_packets, a->tx_packets, one);
 	}
 	if (a->ev != 0)
 		ws_gw_peer_event(gw, p, a->ev, now);
