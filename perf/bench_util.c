@@ -199,7 +199,14 @@ int bench_opts_take(int argc, char **argv, int i, struct bench_opts *o)
 		o->secs = strtod(argv[i + 1], &e);
 		if (*e != '\0' || o->secs <= 0 || o->secs > 60)
 			return -1;
+		o->secs_given = true;
 		return i + 2;
 	}
 	return i;
+}
+
+void bench_short_secs(struct bench_opts *o, double secs)
+{
+	if (o->short_mode && !o->secs_given)
+		o->secs = RTE_MIN(o->secs, secs);
 }

@@ -93,7 +93,10 @@ struct bench_opts {
 	const char *json;
 	bool short_mode;
 	double secs;
+	bool secs_given;                /* --secs was on the command line */
 };
 int bench_opts_take(int argc, char **argv, int i, struct bench_opts *o);
+/* --short: the tool's short time per point, unless --secs gave one. */
+void bench_short_secs(struct bench_opts *o, double secs);
 
 #endif /* WS_BENCH_UTIL_H */

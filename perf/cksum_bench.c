@@ -90,8 +90,7 @@ int main(int argc, char **argv)
 		}
 		i = j;
 	}
-	if (opt.short_mode)
-		opt.secs = RTE_MIN(opt.secs, 0.02);
+	bench_short_secs(&opt, 0.02);
 	if (bench_eal_init("cksum_bench", "0", 512, NULL) != 0 || ws_crypto_init() != 0) {
 		fprintf(stderr, "cksum_bench: EAL or crypto init failed\n");
 		return 1;

@@ -345,8 +345,7 @@ int main(int argc, char **argv)
 		}
 		i = j;
 	}
-	if (o.short_mode && o.secs > 0.05)
-		o.secs = 0.05;
+	bench_short_secs(&o, 0.05);
 	if (bench_eal_init("crypto_ceiling", "0", 256, NULL) != 0 || ws_crypto_init() != 0) {
 		fprintf(stderr, "crypto_ceiling: EAL or crypto init failed\n");
 		return 1;

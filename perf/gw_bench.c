@@ -3,9 +3,9 @@
  * Gateway throughput and latency, in-process, over net_ring ports (see
  * gw_harness.h), with the IPsec-MB ceiling measured on the same core right
  * before every point, so that the ratio gateway / ceiling is like for like.
- * Each point is --rounds (default 3, 1 with --short) such pairs, S seconds
- * of gateway in all; the round with the median ratio is reported, every
- * round's ratio in "ratio_rounds". With more than one peer, each round
+ * Each point is --rounds (default 3; --short: 1, and 0.1 s, unless --rounds
+ * and --secs are given) such pairs, S seconds of gateway in all; the round
+ * with the median ratio is reported, every round's ratio in "ratio_rounds". With more than one peer, each round
  * also runs the same gateway with all traffic on one of its peers, right
  * after: "vs_one_active" is the median of the rounds' rate with the
  * traffic spread over every peer against that (cycles per packet, one
@@ -40,6 +40,7 @@ enum { BACKLOG = 256, LAT_CAP = 1 << 16, TEARDOWN_MAX = 10000, MAX_ROUNDS = 9 };
 
 static struct bench_opts opt = { .secs = 0.5 };
 static unsigned n_rounds = 3;      /* ceiling/gateway pairs per point (--rounds) */
+static bool rounds_given;
 
 static void add_drops(json_t *obj, const struct ws_gw *gw)
 {
@@ -426,6 +427,7 @@ int main(int argc, char **argv)
 
 			if (*e == '\0' && v >= 1 && v <= MAX_ROUNDS) {
 				n_rounds = (unsigned)v;
+				rounds_given = true;
 				i += 2;
 				continue;
 			}
@@ -446,9 +448,10 @@ int main(int argc, char **argv)
 			"[--peers N,N,...] [--rounds N] [--rtc-only|--split-only] [--outer6]\n");
 		return 2;
 	}
+	bench_short_secs(&opt, 0.1);
 	if (opt.short_mode) {
-		opt.secs = RTE_MIN(opt.secs, 0.1);
-		n_rounds = 1;
+		if (!rounds_given)
+			n_rounds = 1;
 		if (n_peer_sets == 3 && peers[2] == 100000)
 			peers[1] = 100, n_peer_sets = 2;
 	}

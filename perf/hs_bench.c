@@ -227,8 +227,7 @@ int main(int argc, char **argv)
 		}
 		i = j;
 	}
-	if (opt.short_mode)
-		opt.secs = RTE_MIN(opt.secs, 0.2);
+	bench_short_secs(&opt, 0.2);
 	if (bench_eal_init("hs_bench", "0-1", 1024, NULL) != 0 || ws_crypto_init() != 0) {
 		fprintf(stderr, "hs_bench: EAL or crypto init failed\n");
 		return 1;

@@ -155,8 +155,7 @@ int main(int argc, char **argv)
 		}
 		i = j;
 	}
-	if (opt.short_mode)
-		opt.secs = RTE_MIN(opt.secs, 0.05);
+	bench_short_secs(&opt, 0.05);
 	if (bench_eal_init("index_bench", "0", 512, NULL) != 0 || ws_crypto_init() != 0) {
 		fprintf(stderr, "index_bench: EAL or crypto init failed\n");
 		return 1;
