@@ -28,6 +28,16 @@ static inline void ws_dp_drop(struct ws_lcore *lc, struct rte_mbuf *m, enum ws_g
 	rte_pktmbuf_free(m);
 }
 
+/* ws_dp_drop for n packets at once: what a full ring left of a burst. */
+static inline void ws_dp_drop_bulk(struct ws_lcore *lc, struct rte_mbuf **pkts, unsigned n,
+				   enum ws_gw_drop why)
+{
+	if (n == 0)
+		return;
+	lc->stats->drops[why] += n;
+	rte_pktmbuf_free_bulk(pkts, n);
+}
+
 /*
  * The keypair the packet took is still the one in kp's storage: not
  * retired (retiring bumps the generation), so its keys, window and

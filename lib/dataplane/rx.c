@@ -66,8 +66,7 @@ static void rx_dispatch(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf *
 		done += k;
 	}
 drop:
-	for (i = done; i < n; i++)
-		ws_dp_drop(lc, pkts[i], WS_GW_DROP_RING_FULL);
+	ws_dp_drop_bulk(lc, &pkts[done], n - done, WS_GW_DROP_RING_FULL);
 }
 
 static void rx_to_ring(struct ws_lcore *lc, struct rte_ring *r, struct rte_mbuf **pkts,
@@ -78,11 +77,8 @@ static void rx_to_ring(struct ws_lcore *lc, struct rte_ring *r, struct rte_mbuf 
 	if (n == 0)
 		return;
 	sent = rte_ring_enqueue_burst(r, (void **)pkts, n, NULL);
-	/* A flood overflows a whole burst at a time: one bulk free for the rest. */
-	if (sent < n) {
-		lc->stats->drops[why] += n - sent;
-		rte_pktmbuf_free_bulk(&pkts[sent], n - sent);
-	}
+	/* A flood overflows a whole burst at a time. */
+	ws_dp_drop_bulk(lc, &pkts[sent], n - sent, why);
 }
 
 static void meta_init(struct ws_pkt_meta *meta, struct ws_lcore *lc, unsigned port)
