@@ -88,18 +88,23 @@ struct ws_dp_peer_acc {
 };
 
 /*
- * Add v to one of a peer's counters. Only TX lcores add to them (tx.c):
- * with one TX lcore it is their only writer and a plain load and store
- * will do, which is no fence, where a locked add is one on every peer
- * change (every packet when traffic is spread over many peers); with
- * several, packets of one peer may meet different TX lcores.
+ * Add v to *c and return what it held. Where one lcore is the only writer
+ * of *c a plain load and store will do, which is no fence, where a locked
+ * add is one on every peer change (every packet when traffic is spread
+ * over many peers). A peer's counters have the TX lcores as writers
+ * (tx.c): one writer with one TX lcore; with several, packets of one
+ * peer may meet different TX lcores. A keypair's send counter: see
+ * ws_gw.one_counter_taker.
  */
-static inline void ws_dp_count(uint64_t *c, uint64_t v, bool one_writer)
+static inline uint64_t ws_dp_count(uint64_t *c, uint64_t v, bool one_writer)
 {
-	if (one_writer)
-		__atomic_store_n(c, __atomic_load_n(c, __ATOMIC_RELAXED) + v, __ATOMIC_RELAXED);
-	else
-		__atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+	uint64_t old;
+
+	if (!one_writer)
+		return __atomic_fetch_add(c, v, __ATOMIC_RELAXED);
+	old = __atomic_load_n(c, __ATOMIC_RELAXED);
+	__atomic_store_n(c, old + v, __ATOMIC_RELAXED);
+	return old;
 }
 
 static inline void ws_dp_acc_flush(struct ws_gw *gw, struct ws_dp_peer_acc *a, uint64_t now)

@@ -350,6 +350,8 @@ struct ws_gw {
 	unsigned hs_lcores[WS_MAX_HS];
 	unsigned n_hs;                  /* 0 is taken as 1 (hs_in, polled by the control lcore) */
 	unsigned control_lcore;
+	/* ws_gw_one_counter_taker(): RX takes send counters without a locked add. */
+	bool one_counter_taker;
 	unsigned n_streams;
 	uint8_t control_stream;
 
@@ -510,6 +512,14 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc);
  * (the ethdev id is gw->ports[i].port_id).
  */
 int ws_gw_lcores_plan(struct ws_gw *gw);
+/*
+ * Whether the control lcore is the only lcore receiving on a clear port
+ * (the plan's queues assigned). Send counters are taken by RX from a
+ * clear port (rx.c) and by control (keepalives, staged packets); then one
+ * lcore takes them all. ws_gw_lcores_setup records it in
+ * gw->one_counter_taker.
+ */
+bool ws_gw_one_counter_taker(const struct ws_gw *gw);
 int ws_gw_ports_probe(struct ws_gw *gw);
 unsigned ws_gw_ports_descriptors(const struct ws_gw *gw);
 int ws_gw_ports_start(struct ws_gw *gw);

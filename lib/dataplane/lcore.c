@@ -241,6 +241,7 @@ static void assign_queues(struct ws_gw *gw)
 	for (unsigned t = 0; t < ws_gw_n_tx(gw); t++)
 		for (p = 0; p < gw->n_ports; p++)
 			gw->lcores[gw->tx_lcores[t]].txq[p] = (uint16_t)t;
+	gw->one_counter_taker = ws_gw_one_counter_taker(gw);
 }
 
 static struct rte_ring *ring(const char *name, unsigned count, unsigned flags)

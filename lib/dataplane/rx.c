@@ -264,14 +264,15 @@ static bool rx_too_big(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 }
 
 /*
- * Take n consecutive send counters of kp with one atomic add: the first
+ * Take n consecutive send counters of kp with one add: the first
  * in *first, how many are usable returned (fewer than n, down to 0, when
  * the keypair runs out: then it is pinned at the limit and invalid, as
  * ws_noise_keypair_next_counter() leaves it).
  */
-static unsigned rx_take_counters(struct ws_noise_keypair *kp, unsigned n, uint64_t *first)
+static unsigned rx_take_counters(const struct ws_gw *gw, struct ws_noise_keypair *kp, unsigned n,
+				 uint64_t *first)
 {
-	uint64_t c = __atomic_fetch_add(&kp->send_counter, n, __ATOMIC_RELAXED);
+	uint64_t c = ws_dp_count(&kp->send_counter, n, gw->one_counter_taker);
 
 	*first = c;
 	if (likely(c + n <= WS_REJECT_AFTER_MESSAGES))
@@ -279,6 +280,20 @@ static unsigned rx_take_counters(struct ws_noise_keypair *kp, unsigned n, uint64
 	__atomic_store_n(&kp->send_counter, WS_REJECT_AFTER_MESSAGES, __ATOMIC_RELAXED);
 	__atomic_store_n(&kp->valid, false, __ATOMIC_RELEASE);
 	return c < WS_REJECT_AFTER_MESSAGES ? (unsigned)(WS_REJECT_AFTER_MESSAGES - c) : 0;
+}
+
+bool ws_gw_one_counter_taker(const struct ws_gw *gw)
+{
+	unsigned id, q;
+
+	RTE_LCORE_FOREACH(id) {
+		const struct ws_lcore *lc = &gw->lcores[id];
+
+		for (q = 0; q < lc->n_rxq && id != gw->control_lcore; q++)
+			if (gw->ports[lc->rxq[q].port].net.role != WS_NET_ROLE_TUNNEL)
+				return false;
+	}
+	return true;
 }
 
 /* Stage at control: no usable keypair (or out of counters). */
@@ -417,7 +432,7 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 
 		for (j = i + 1; j < nk && ws_meta(enc[j])->kp == kp; j++)
 			;
-		got = rx_take_counters(kp, j - i, &first);
+		got = rx_take_counters(gw, kp, j - i, &first);
 		for (unsigned k = i; k < j; k++) {
 			struct ws_pkt_meta *meta = ws_meta(enc[k]);
 

@@ -119,9 +119,10 @@ struct ws_noise_keypair {
 	 * its own, and a line fewer per packet is worth more than keeping
 	 * the writes (a fetch-add per burst by RX, a store per packet by the
 	 * reorder stage) off the line the other stages read.
-	 * send_counter is the next counter to send with, incremented by RX
-	 * lcores of the clear port concurrently, only through
-	 * ws_noise_keypair_next_counter().
+	 * send_counter is the next counter to send with. Wherever two
+	 * threads may take counters it moves by atomic adds only
+	 * (ws_noise_keypair_next_counter(), or a run of them at once); where
+	 * one thread takes them all it may load and store.
 	 */
 	_Alignas(64) uint64_t send_counter;
 	uint64_t birthdate;     /* now at ws_noise_begin_session() */

@@ -944,6 +944,27 @@ static void test_control_frames_and_stats(void)
 }
 
 /*
+ * Send counters have one taker only where control is the one lcore
+ * receiving on a clear port; an lcore receiving on the tunnel port alone
+ * takes none.
+ */
+static void test_one_counter_taker(void)
+{
+	const unsigned self = lc->lcore_id, other = self + 1;
+	const unsigned saved = gw->control_lcore;
+
+	gw->control_lcore = self;       /* receives on both ports */
+	CU_ASSERT(ws_gw_one_counter_taker(gw));
+	gw->control_lcore = other;      /* another lcore: two takers */
+	CU_ASSERT(!ws_gw_one_counter_taker(gw));
+	lc->n_rxq = 1;                  /* the tunnel port alone */
+	CU_ASSERT_EQUAL_FATAL(lc->rxq[0].port, PORT_WAN);
+	CU_ASSERT(ws_gw_one_counter_taker(gw));
+	lc->n_rxq = 2;
+	gw->control_lcore = saved;
+}
+
+/*
  * An lcore that is RX, the only worker and the only TX: one RX poll takes
  * a burst through crypto to the port, in order, with no ring and no
  * reorder stage; replays, bad tags and the accounting behave as on the
@@ -971,6 +992,27 @@ static void test_inline_rtc(void)
 	CU_ASSERT_EQUAL(lc->stats->encrypted, 1);
 	CU_ASSERT_EQUAL(lc->stats->tx_packets[PORT_WAN], 1);
 	free_all(out, 1);
+
+	/*
+	 * This lcore is the only one receiving on the clear port and is the
+	 * control lcore: it takes send counters with a plain load and
+	 * store, and they still come one after the other.
+	 */
+	gw->control_lcore = lc->lcore_id;
+	CU_ASSERT_FATAL(ws_gw_one_counter_taker(gw));
+	gw->one_counter_taker = true;
+	for (unsigned i = 0; i < 3; i++) {
+		uint64_t c;
+
+		inject(PORT_LAN, frame, len);
+		ws_rx_poll(gw, lc);
+		CU_ASSERT_EQUAL_FATAL(collect(PORT_WAN, out, 4), 1);
+		CU_ASSERT_EQUAL(open_as_peer(out[0], plain, &c, &pkt, WS_AF_INET), 80);
+		CU_ASSERT_EQUAL(c, counter + 1 + i);
+		CU_ASSERT_EQUAL(kp->send_counter, c + 1);
+		free_all(out, 1);
+	}
+	gw->one_counter_taker = false;
 
 	/*
 	 * Decrypt a burst: in order, nothing left in the rings. The ports
@@ -1026,6 +1068,7 @@ int main(void)
 		WS_TEST(test_ttl_expires),
 		WS_TEST(test_hop_checksum),
 		WS_TEST(test_control_frames_and_stats),
+		WS_TEST(test_one_counter_taker),
 		WS_TEST(test_inline_rtc),
 		{ NULL, NULL },
 	};
