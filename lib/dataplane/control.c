@@ -245,6 +245,7 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 	struct ws_timers *t = &p->timers;
 	uint64_t st[WS_EV_COUNT];
 	uint32_t moved;
+	bool sent_first;
 
 	if (ev == 0 && p->ev_look_at == 0)
 		return;
@@ -273,12 +274,28 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 		record_handshake_time(p);
 		CTL_LOG(DEBUG, "peer %u: responder session confirmed", p->id);
 	}
+	/*
+	 * Held events come as a batch of latest stamps: where one of them
+	 * arms a timer that another stops, the later one decides. The
+	 * keepalive is due if data came in after the last packet sent; a new
+	 * handshake, unless a packet came in after the last data sent (a tie
+	 * counts as sent last).
+	 */
+	sent_first = (ev & (WS_EV_AUTH_SENT | WS_EV_DATA_RECEIVED)) ==
+		     (WS_EV_AUTH_SENT | WS_EV_DATA_RECEIVED) &&
+		     ST(WS_EV_AUTH_SENT) < ST(WS_EV_DATA_RECEIVED);
+	if (sent_first)
+		ws_timers_any_authenticated_packet_sent(t, ST(WS_EV_AUTH_SENT));
 	if (ev & WS_EV_DATA_RECEIVED)
 		ws_timers_data_received(t, ST(WS_EV_DATA_RECEIVED));
-	if (ev & WS_EV_AUTH_SENT)
+	if ((ev & WS_EV_AUTH_SENT) && !sent_first)
 		ws_timers_any_authenticated_packet_sent(t, ST(WS_EV_AUTH_SENT));
 	if (ev & WS_EV_DATA_SENT)
 		ws_timers_data_sent(t, ST(WS_EV_DATA_SENT));
+	if ((ev & (WS_EV_AUTH_RECEIVED | WS_EV_DATA_SENT)) ==
+	    (WS_EV_AUTH_RECEIVED | WS_EV_DATA_SENT) &&
+	    ST(WS_EV_AUTH_RECEIVED) > ST(WS_EV_DATA_SENT))
+		ws_timers_any_authenticated_packet_received(t, ST(WS_EV_AUTH_RECEIVED));
 	if (ev & WS_EV_WANT_HANDSHAKE)
 		want_rekey(gw, p, now);
 	if (ev & WS_EV_HS_COMPLETE)

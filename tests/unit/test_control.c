@@ -908,6 +908,54 @@ static void test_event_hold(void)
 }
 
 /*
+ * A held batch is applied in the order its stamps say: data received
+ * after the last packet sent leaves a keepalive due, and a packet
+ * received after the last data sent leaves no new handshake due; the
+ * other way round, the opposite.
+ */
+static void test_event_order(void)
+{
+	const uint32_t sent = WS_EV_DATA_SENT | WS_EV_AUTH_SENT;
+	const uint32_t recv = WS_EV_DATA_RECEIVED | WS_EV_AUTH_RECEIVED;
+	const uint64_t ka = (uint64_t)WS_KEEPALIVE_TIMEOUT * 1000000000ull;
+	const uint64_t nh = (uint64_t)(WS_KEEPALIVE_TIMEOUT + WS_REKEY_TIMEOUT) * 1000000000ull;
+	struct ws_lcore lc = { 0 };
+	struct ws_gw_peer *p;
+	uint64_t t0;
+
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	p = the_peer();
+	poll_ctl();
+	t0 = ws_gw_now() + 1000;
+	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED, t0);
+	lc.now = t0;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT_FATAL(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS));
+	CU_ASSERT(p->timers.send_keepalive == UINT64_MAX && p->timers.new_handshake == UINT64_MAX);
+
+	/* Held: sent, then received. */
+	ws_gw_peer_event(gw, p, sent, t0 + 1000);
+	ws_gw_peer_event(gw, p, recv, t0 + 2000);
+	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[WS_EV_STAMP(WS_EV_DATA_RECEIVED)] == t0 + 2000);
+	CU_ASSERT(p->timers.send_keepalive == t0 + 2000 + ka);
+	CU_ASSERT(p->timers.new_handshake == UINT64_MAX);
+
+	/* Held: received, then sent. */
+	ws_gw_peer_event(gw, p, recv, lc.now + 1000);
+	ws_gw_peer_event(gw, p, sent, lc.now + 2000);
+	t0 = lc.now;
+	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[WS_EV_STAMP(WS_EV_DATA_SENT)] == t0 + 2000);
+	CU_ASSERT(p->timers.send_keepalive == UINT64_MAX);
+	CU_ASSERT(p->timers.new_handshake >= t0 + 2000 + nh &&
+		  p->timers.new_handshake < t0 + 2000 + nh + 1000000000ull);
+	teardown();
+}
+
+/*
  * Traversal has no event of its own: the persistent keepalive restarts
  * from the latest authenticated packet sent or received, whichever of
  * the events it came with, and a data-only event leaves it alone.
@@ -917,7 +965,7 @@ static void test_event_traversal(void)
 	const uint64_t ka = 25ull * 1000000000ull;
 	struct ws_lcore lc = { 0 };
 	struct ws_gw_peer *p;
-	uint64_t t0;
+	uint64_t t0, t1;
 
 	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
 	p = the_peer();
@@ -937,18 +985,22 @@ static void test_event_traversal(void)
 	ws_control_poll(gw, &lc);
 	CU_ASSERT(p->timers.persistent_keepalive == t0 + 5000 + ka);
 
-	/* Data alone did not traverse anything new. */
-	ws_gw_peer_event(gw, p, WS_EV_DATA_RECEIVED, t0 + 9000);
+	/*
+	 * Data alone did not traverse anything new (stamped at the last
+	 * look, so that the keepalive it arms is not due at the next).
+	 */
+	t1 = lc.now;
+	ws_gw_peer_event(gw, p, WS_EV_DATA_RECEIVED, t1 + 9000);
 	lc.now = p->ev_look_at + WS_CTL_TIMER_TICK_NS;
 	ws_control_poll(gw, &lc);
-	CU_ASSERT(p->ev_applied[WS_EV_STAMP(WS_EV_DATA_RECEIVED)] == t0 + 9000);
+	CU_ASSERT(p->ev_applied[WS_EV_STAMP(WS_EV_DATA_RECEIVED)] == t1 + 9000);
 	CU_ASSERT(p->timers.persistent_keepalive == t0 + 5000 + ka);
 
 	/* Answering an initiation is a packet sent. */
-	ws_gw_peer_event(gw, p, WS_EV_RESPONSE_SENT, t0 + 12000);
-	lc.now = t0 + 12000 + WS_CTL_TIMER_TICK_NS;
+	ws_gw_peer_event(gw, p, WS_EV_RESPONSE_SENT, t1 + 12000);
+	lc.now = t1 + 12000 + WS_CTL_TIMER_TICK_NS;
 	ws_control_poll(gw, &lc);
-	CU_ASSERT(p->timers.persistent_keepalive == t0 + 12000 + ka);
+	CU_ASSERT(p->timers.persistent_keepalive == t1 + 12000 + ka);
 	teardown();
 }
 
@@ -982,6 +1034,7 @@ int main(void)
 		WS_TEST(test_tx_lcores),
 		WS_TEST(test_handshake_concurrency),
 		WS_TEST(test_event_hold),
+		WS_TEST(test_event_order),
 		WS_TEST(test_event_traversal),
 		{ 0 },
 	};
