@@ -63,18 +63,22 @@ def main():
     gw = doc.get("gw_bench", {}).get("modes", {})
     for mode, per in gw.items():
         print(f"### Gateway, mode `{mode}` (per worker core; ratio = gateway / ceiling, same run)\n")
-        print("| peers | size | dir | gateway cyc/pkt | Mpps | Gbps | ceiling cyc/pkt | ratio |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("Ratio is the median round's; rounds gives the lowest and highest of the rounds: "
+              "a wide spread means the VM took the lcore away during one of them.\n")
+        print("| peers | size | dir | gateway cyc/pkt | Mpps | Gbps | ceiling cyc/pkt | ratio | rounds |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for peers in sorted(per, key=int):
             res = per[peers]
             if "points" not in res:
-                print(f"| {peers} | - | - | {res.get('error', 'no result')} | | | | |")
+                print(f"| {peers} | - | - | {res.get('error', 'no result')} | | | | | |")
                 continue
             for p in res["points"]:
                 g, c = p.get("gateway", {}), p.get("ceiling", {})
+                rounds = p.get("ratio_rounds") or []
+                spread = f"{min(rounds):.2f}-{max(rounds):.2f}" if rounds else "-"
                 print(f"| {peers} | {p['size']} | {p['dir']} | {f(g.get('cycles_per_packet'), '{:.0f}')}"
                       f" | {f(g.get('mpps'))} | {f(g.get('gbps'))} | "
-                      f"{f(c.get('cycles_per_packet'), '{:.0f}')} | {f(p.get('ratio'))} |")
+                      f"{f(c.get('cycles_per_packet'), '{:.0f}')} | {f(p.get('ratio'))} | {spread} |")
         print()
         for suffix, what in (("peers", "packet rate"), ("peers_of_ceiling", "gateway/ceiling of each, divided"),
                              ("active_peer", "the same gateway with 1 of its peers carrying all traffic,"
