@@ -238,6 +238,50 @@ static uint64_t traversed_at(uint32_t ev, const uint64_t st[WS_EV_COUNT])
 	return at;
 }
 
+/*
+ * The data path's events (WS_EV_STAMPS) in the order of their stamps.
+ * Held, they come as a batch of latest stamps, and two pairs pull one
+ * timer opposite ways: data received arms the keepalive and a packet sent
+ * stops it; data sent arms a new handshake and a packet received stops
+ * it. The later stamp decides; on a tie, what was received goes first.
+ */
+static void stamped_events(struct ws_timers *t, uint32_t ev, const uint64_t st[WS_EV_COUNT])
+{
+	static const uint32_t tie_order[WS_EV_N_STAMPS] = {
+		WS_EV_DATA_RECEIVED, WS_EV_AUTH_RECEIVED, WS_EV_DATA_SENT, WS_EV_AUTH_SENT,
+	};
+	uint32_t todo[WS_EV_N_STAMPS];
+	unsigned n = 0, i, j;
+
+	for (i = 0; i < WS_EV_N_STAMPS; i++) {
+		const uint32_t e = tie_order[i];
+
+		if (!(ev & e))
+			continue;
+		for (j = n++; j > 0 && ST(todo[j - 1]) > ST(e); j--)
+			todo[j] = todo[j - 1];
+		todo[j] = e;
+	}
+	for (i = 0; i < n; i++) {
+		const uint64_t at = ST(todo[i]);
+
+		switch (todo[i]) {
+		case WS_EV_DATA_RECEIVED:
+			ws_timers_data_received(t, at);
+			break;
+		case WS_EV_AUTH_RECEIVED:
+			ws_timers_any_authenticated_packet_received(t, at);
+			break;
+		case WS_EV_DATA_SENT:
+			ws_timers_data_sent(t, at);
+			break;
+		default:
+			ws_timers_any_authenticated_packet_sent(t, at);
+			break;
+		}
+	}
+}
+
 static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 {
 	uint32_t ev = __atomic_exchange_n(&p->ev_pending, 0, __ATOMIC_ACQUIRE);
@@ -245,7 +289,6 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 	struct ws_timers *t = &p->timers;
 	uint64_t st[WS_EV_COUNT];
 	uint32_t moved;
-	bool sent_first;
 
 	if (ev == 0 && p->ev_look_at == 0)
 		return;
@@ -257,8 +300,6 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 	if (ev == 0)
 		return;
 	/* A handshake lcore's news first, in timers.h's order. */
-	if (ev & WS_EV_AUTH_RECEIVED)
-		ws_timers_any_authenticated_packet_received(t, ST(WS_EV_AUTH_RECEIVED));
 	if (ev & WS_EV_TRAVERSED)
 		ws_timers_any_authenticated_packet_traversal(t, traversed_at(ev, st));
 	if (ev & WS_EV_SESSION_DERIVED)
@@ -274,28 +315,7 @@ static void peer_events(struct ws_gw *gw, struct ws_gw_peer *p, uint64_t now)
 		record_handshake_time(p);
 		CTL_LOG(DEBUG, "peer %u: responder session confirmed", p->id);
 	}
-	/*
-	 * Held events come as a batch of latest stamps: where one of them
-	 * arms a timer that another stops, the later one decides. The
-	 * keepalive is due if data came in after the last packet sent; a new
-	 * handshake, unless a packet came in after the last data sent (a tie
-	 * counts as sent last).
-	 */
-	sent_first = (ev & (WS_EV_AUTH_SENT | WS_EV_DATA_RECEIVED)) ==
-		     (WS_EV_AUTH_SENT | WS_EV_DATA_RECEIVED) &&
-		     ST(WS_EV_AUTH_SENT) < ST(WS_EV_DATA_RECEIVED);
-	if (sent_first)
-		ws_timers_any_authenticated_packet_sent(t, ST(WS_EV_AUTH_SENT));
-	if (ev & WS_EV_DATA_RECEIVED)
-		ws_timers_data_received(t, ST(WS_EV_DATA_RECEIVED));
-	if ((ev & WS_EV_AUTH_SENT) && !sent_first)
-		ws_timers_any_authenticated_packet_sent(t, ST(WS_EV_AUTH_SENT));
-	if (ev & WS_EV_DATA_SENT)
-		ws_timers_data_sent(t, ST(WS_EV_DATA_SENT));
-	if ((ev & (WS_EV_AUTH_RECEIVED | WS_EV_DATA_SENT)) ==
-	    (WS_EV_AUTH_RECEIVED | WS_EV_DATA_SENT) &&
-	    ST(WS_EV_AUTH_RECEIVED) > ST(WS_EV_DATA_SENT))
-		ws_timers_any_authenticated_packet_received(t, ST(WS_EV_AUTH_RECEIVED));
+	stamped_events(t, ev & WS_EV_STAMPS, st);
 	if (ev & WS_EV_WANT_HANDSHAKE)
 		want_rekey(gw, p, now);
 	if (ev & WS_EV_HS_COMPLETE)

@@ -289,7 +289,9 @@ bool ws_gw_one_counter_taker(const struct ws_gw *gw)
 	RTE_LCORE_FOREACH(id) {
 		const struct ws_lcore *lc = &gw->lcores[id];
 
-		for (q = 0; q < lc->n_rxq && id != gw->control_lcore; q++)
+		if (id == gw->control_lcore)
+			continue;
+		for (q = 0; q < lc->n_rxq; q++)
 			if (gw->ports[lc->rxq[q].port].net.role != WS_NET_ROLE_TUNNEL)
 				return false;
 	}
