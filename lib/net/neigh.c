@@ -53,6 +53,12 @@ struct ws_neigh {
 	uint64_t reachable_ns;
 	uint64_t probe_ns;
 	uint64_t failed_hold_ns;
+	/*
+	 * No entry that the timers look at has its deadline before this, so
+	 * ws_neigh_poll walks the slots only when one may be due; every
+	 * deadline is set through set_deadline, which keeps it so.
+	 */
+	uint64_t next_due;
 };
 
 static void *pack(uint8_t state, const struct rte_ether_addr *mac)
@@ -109,6 +115,7 @@ struct ws_neigh *ws_neigh_create(const struct ws_neigh_params *p)
 	n->probe_ns = p->probe_interval_ns ? p->probe_interval_ns : NSEC_PER_SEC;
 	n->max_probes = p->max_probes ? p->max_probes : 3;
 	n->failed_hold_ns = p->failed_hold_ns ? p->failed_hold_ns : 10 * NSEC_PER_SEC;
+	n->next_due = UINT64_MAX;
 
 	hp.name = p->name;
 	hp.entries = n->slots;
@@ -199,6 +206,18 @@ static void publish(struct ws_neigh *n, struct neigh_meta *m, uint8_t state,
 	rte_hash_add_key_data(n->h, &m->key, pack(state, &m->mac));
 }
 
+static void note_due(struct ws_neigh *n, uint64_t deadline)
+{
+	if (deadline < n->next_due)
+		n->next_due = deadline;
+}
+
+static void set_deadline(struct ws_neigh *n, struct neigh_meta *m, uint64_t deadline)
+{
+	m->deadline = deadline;
+	note_due(n, deadline);
+}
+
 static int insert(struct ws_neigh *n, const struct neigh_key *key, uint8_t state,
 		  const struct rte_ether_addr *mac, uint64_t deadline, uint8_t probes)
 {
@@ -219,7 +238,7 @@ static int insert(struct ws_neigh *n, const struct neigh_key *key, uint8_t state
 	m->in_use = 1;
 	m->state = state;
 	rte_ether_addr_copy(mac != NULL ? mac : &zero, &m->mac);
-	m->deadline = deadline;
+	set_deadline(n, m, deadline);
 	m->probes = probes;
 	__atomic_store_n(&n->used[pos], 0, __ATOMIC_RELAXED);
 	n->count++;
@@ -239,7 +258,7 @@ static void remove_at(struct ws_neigh *n, int pos)
 
 static void fail(struct ws_neigh *n, struct neigh_meta *m, uint64_t now)
 {
-	m->deadline = now + n->failed_hold_ns;
+	set_deadline(n, m, now + n->failed_hold_ns);
 	m->probes = 0;
 	publish(n, m, WS_NEIGH_FAILED, NULL);
 }
@@ -265,7 +284,7 @@ int ws_neigh_set_static(struct ws_neigh *n, uint8_t family, const void *addr,
 		return -EINVAL;
 	pos = find(n, &key);
 	if (pos < 0) {
-		pos = insert(n, &key, WS_NEIGH_STATIC, mac, 0, 0);
+		pos = insert(n, &key, WS_NEIGH_STATIC, mac, UINT64_MAX, 0);
 		return pos < 0 ? pos : 0;
 	}
 	n->meta[pos].probes = 0;
@@ -313,7 +332,7 @@ static int learn(struct ws_neigh *n, const struct neigh_key *key,
 	} else if (!override && ws_neigh_usable(m->state) && !rte_is_same_ether_addr(mac, &m->mac)) {
 		return 0;
 	}
-	m->deadline = now + n->reachable_ns;
+	set_deadline(n, m, now + n->reachable_ns);
 	m->probes = 0;
 	__atomic_store_n(&n->used[pos], 0, __ATOMIC_RELAXED);
 	publish(n, m, WS_NEIGH_REACHABLE, mac);
@@ -399,14 +418,14 @@ int ws_neigh_resolve(struct ws_neigh *n, uint8_t family, const void *addr, uint6
 			return WS_NEIGH_UNREACHABLE;
 		}
 		m->probes++;
-		m->deadline = now + n->probe_ns;
+		set_deadline(n, m, now + n->probe_ns);
 		fill_probe(probe, m, false);
 		return WS_NEIGH_SEND_PROBE;
 	case WS_NEIGH_FAILED:
 		if (now < m->deadline)
 			return WS_NEIGH_UNREACHABLE;
 		m->probes = 1;
-		m->deadline = now + n->probe_ns;
+		set_deadline(n, m, now + n->probe_ns);
 		publish(n, m, WS_NEIGH_INCOMPLETE, NULL);
 		fill_probe(probe, m, false);
 		return WS_NEIGH_SEND_PROBE;
@@ -415,49 +434,63 @@ int ws_neigh_resolve(struct ws_neigh *n, uint8_t family, const void *addr, uint6
 	}
 }
 
+/* An entry whose deadline passed; returns 1 when it wrote a probe to *out. */
+static unsigned expire(struct ws_neigh *n, uint32_t pos, uint64_t now,
+		       struct ws_neigh_probe *out)
+{
+	struct neigh_meta *m = &n->meta[pos];
+
+	switch (m->state) {
+	case WS_NEIGH_REACHABLE:
+		if (!__atomic_load_n(&n->used[pos], __ATOMIC_RELAXED)) {
+			remove_at(n, (int)pos);
+			return 0;
+		}
+		if (out == NULL)
+			return 0;
+		m->probes = 1;
+		set_deadline(n, m, now + n->probe_ns);
+		publish(n, m, WS_NEIGH_PROBE, &m->mac);
+		fill_probe(out, m, true);
+		return 1;
+	case WS_NEIGH_PROBE:
+	case WS_NEIGH_INCOMPLETE:
+		if (m->probes >= n->max_probes) {
+			fail(n, m, now);
+			return 0;
+		}
+		if (out == NULL)
+			return 0;
+		m->probes++;
+		set_deadline(n, m, now + n->probe_ns);
+		fill_probe(out, m, m->state == WS_NEIGH_PROBE);
+		return 1;
+	case WS_NEIGH_FAILED:
+		remove_at(n, (int)pos);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
 unsigned ws_neigh_poll(struct ws_neigh *n, uint64_t now, struct ws_neigh_probe *out,
 		       unsigned max)
 {
 	unsigned k = 0;
 
-	if (n == NULL || (out == NULL && max != 0))
+	if (n == NULL || (out == NULL && max != 0) || now < n->next_due)
 		return 0;
+	/* The walk finds the least deadline left, an entry still due included. */
+	n->next_due = UINT64_MAX;
 	for (uint32_t pos = 0; pos < n->slots; pos++) {
 		struct neigh_meta *m = &n->meta[pos];
 
-		if (!m->in_use || m->state == WS_NEIGH_STATIC || now < m->deadline)
+		if (!m->in_use || m->state == WS_NEIGH_STATIC)
 			continue;
-		switch (m->state) {
-		case WS_NEIGH_REACHABLE:
-			if (!__atomic_load_n(&n->used[pos], __ATOMIC_RELAXED)) {
-				remove_at(n, (int)pos);
-				break;
-			}
-			if (k == max)
-				break;
-			m->probes = 1;
-			m->deadline = now + n->probe_ns;
-			publish(n, m, WS_NEIGH_PROBE, &m->mac);
-			fill_probe(&out[k++], m, true);
-			break;
-		case WS_NEIGH_PROBE:
-		case WS_NEIGH_INCOMPLETE:
-			if (m->probes >= n->max_probes) {
-				fail(n, m, now);
-				break;
-			}
-			if (k == max)
-				break;
-			m->probes++;
-			m->deadline = now + n->probe_ns;
-			fill_probe(&out[k++], m, m->state == WS_NEIGH_PROBE);
-			break;
-		case WS_NEIGH_FAILED:
-			remove_at(n, (int)pos);
-			break;
-		default:
-			break;
-		}
+		if (now >= m->deadline)
+			k += expire(n, pos, now, k < max ? &out[k] : NULL);
+		if (m->in_use)
+			note_due(n, m->deadline);
 	}
 	return k;
 }
@@ -465,4 +498,9 @@ unsigned ws_neigh_poll(struct ws_neigh *n, uint64_t now, struct ws_neigh_probe *
 unsigned ws_neigh_count(const struct ws_neigh *n)
 {
 	return n != NULL ? n->count : 0;
+}
+
+uint64_t ws_neigh_next_due(const struct ws_neigh *n)
+{
+	return n != NULL ? n->next_due : UINT64_MAX;
 }

@@ -112,10 +112,14 @@ int ws_neigh_resolve(struct ws_neigh *n, uint8_t family, const void *addr, uint6
 		     struct ws_neigh_probe *probe);
 /*
  * Timers: retries, expiries, removals. Writes up to max probes to send
- * and returns their count; probes that did not fit stay due.
+ * and returns their count; probes that did not fit stay due. Walks the
+ * table only when some entry's deadline has come (static entries have
+ * none), so the control lcore can call it often at no cost.
  */
 unsigned ws_neigh_poll(struct ws_neigh *n, uint64_t now, struct ws_neigh_probe *out,
 		       unsigned max);
 unsigned ws_neigh_count(const struct ws_neigh *n);
+/* No entry is due before this (UINT64_MAX: none will be); ws_neigh_poll is a no-op until then. */
+uint64_t ws_neigh_next_due(const struct ws_neigh *n);
 
 #endif /* WS_NEIGH_H */

@@ -1259,6 +1259,72 @@ static void test_neigh_probe_schedule(void)
 	ws_neigh_free(n);
 }
 
+/*
+ * The poll walks the table only once an entry is due: every way an entry
+ * gets a deadline earlier than the rest (a new resolution, a learned
+ * neighbour, a failed one's hold, a probe that did not fit) brings the
+ * walk forward to it, and static entries never bring it.
+ */
+static void test_neigh_poll_due(void)
+{
+	struct ws_neigh *n = mk_neigh("t_due", 16, NULL);
+	struct ws_neigh_probe pr, out[4];
+	struct rte_ether_addr m;
+	uint64_t t = 100 * SEC;
+
+	if (n == NULL)
+		return;
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), UINT64_MAX);
+	CU_ASSERT_EQUAL(ws_neigh_set_static(n, WS_AF_INET, CLR4, &HOST_MAC), 0);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t, out, 4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), UINT64_MAX);
+
+	/* A learned neighbour: due when its reachable time ends (30 s). */
+	CU_ASSERT_EQUAL(ws_neigh_learn(n, WS_AF_INET, HOST4, &HOST_MAC, true, t), 0);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 30 * SEC);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + SEC, out, 4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 30 * SEC);
+
+	/* A resolution started later but due sooner brings the walk forward. */
+	CU_ASSERT_EQUAL(ws_neigh_resolve(n, WS_AF_INET, PEER4, t + 2 * SEC, &pr),
+			WS_NEIGH_SEND_PROBE);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 3 * SEC);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 3 * SEC - 1, out, 4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 3 * SEC, out, 4), 1);
+	CU_ASSERT_EQUAL(memcmp(out[0].addr, PEER4, 4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 4 * SEC);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 4 * SEC, out, 4), 1);
+	/* Third probe unanswered: FAILED, held 10 s, then removed. */
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 5 * SEC, out, 4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_lookup(n, WS_AF_INET, PEER4, &m), WS_NEIGH_FAILED);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 15 * SEC);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 15 * SEC, out, 4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_lookup(n, WS_AF_INET, PEER4, &m), WS_NEIGH_NONE);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 30 * SEC);
+
+	/* The learned one, used since: probed at 30 s. */
+	CU_ASSERT_EQUAL(ws_neigh_lookup(n, WS_AF_INET, HOST4, &m), WS_NEIGH_REACHABLE);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 30 * SEC, out, 4), 1);
+	CU_ASSERT_EQUAL(out[0].unicast, 1);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 31 * SEC);
+
+	/* Probes that did not fit keep the walk due. */
+	CU_ASSERT_EQUAL(ws_neigh_resolve(n, WS_AF_INET6, HOST6, t + 30 * SEC, &pr),
+			WS_NEIGH_SEND_PROBE);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 31 * SEC, out, 1), 1);
+	CU_ASSERT(ws_neigh_next_due(n) <= t + 31 * SEC);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 31 * SEC, out, 1), 1);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), t + 32 * SEC);
+
+	/* Nothing left but the static entry: no walk ever again. */
+	CU_ASSERT_EQUAL(ws_neigh_delete(n, WS_AF_INET, HOST4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_delete(n, WS_AF_INET6, HOST6), 0);
+	CU_ASSERT_EQUAL(ws_neigh_poll(n, t + 32 * SEC, out, 4), 0);
+	CU_ASSERT_EQUAL(ws_neigh_next_due(n), UINT64_MAX);
+	CU_ASSERT_EQUAL(ws_neigh_count(n), 1);
+	ws_neigh_free(n);
+}
+
 static void test_neigh_expiry(void)
 {
 	struct ws_neigh *n = mk_neigh("t_expiry", 16, NULL);
@@ -1536,6 +1602,7 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_neigh_learn_static),
 	WS_TEST(test_neigh_learn_pkt),
 	WS_TEST(test_neigh_probe_schedule),
+	WS_TEST(test_neigh_poll_due),
 	WS_TEST(test_neigh_expiry),
 	WS_TEST(test_neigh_capacity),
 	WS_TEST(test_neigh_grace),
