@@ -288,7 +288,7 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	uint64_t *next_gc = &gw->dev->hs_next_gc[h];
 	struct rte_mbuf *ms[WS_CTL_BURST];
 	uint64_t now, t0 = 0;
-	bool under_load, hot;
+	bool under_load, hot, capped;
 	unsigned n = 0, depth, bound;
 
 	if (ring == NULL || rl == NULL)
@@ -308,11 +308,13 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 	 * nothing at all while the credit is spent: cookie replies cost too,
 	 * and what the queue cannot hold is dropped at RX for next to nothing.
 	 * The credit refills by elapsed time, so an empty queue need not touch it.
+	 * Only capped work is charged: what an idle gateway did (every peer
+	 * reconnecting after a restart, say) is no debt for when data flows.
 	 */
+	capped = w->data && (lc->roles & (WS_ROLE_RX | WS_ROLE_WORKER | WS_ROLE_TX)) != 0;
 	if (depth > 0) {
 		t0 = rte_rdtsc();
-		if (ws_ctl_hs_credit_ok(&w->credit, t0, rte_get_tsc_hz()) || !w->data ||
-		    !(lc->roles & (WS_ROLE_RX | WS_ROLE_WORKER | WS_ROLE_TX)))
+		if (!capped || ws_ctl_hs_credit_ok(&w->credit, t0, rte_get_tsc_hz()))
 			n = rte_ring_dequeue_burst(ring, (void **)ms,
 						   under_load && w->data ? WS_HS_BUDGET_HOT
 									 : WS_HS_BUDGET,
@@ -325,7 +327,8 @@ void ws_handshake_poll(struct ws_gw *gw, struct ws_lcore *lc)
 			handshake_one(gw, rl, ms[i], under_load, now);
 		spent = rte_rdtsc() - t0;
 		w->cycles += spent;
-		ws_ctl_hs_credit_charge(&w->credit, spent);
+		if (capped)
+			ws_ctl_hs_credit_charge(&w->credit, spent);
 	}
 	if (now >= *next_gc) {
 		ws_ratelimiter_gc(rl, now);
