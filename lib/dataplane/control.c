@@ -124,6 +124,7 @@ static unsigned flush_burst(struct ws_gw *gw, struct ws_gw_peer *p, struct ws_no
 		meta->status = 0;
 		meta->peer_id = p->id;
 		meta->kp = kp;
+		meta->peer = p;
 		meta->kp_gen = gen;
 		meta->counter = counter;
 		meta->next = NULL;

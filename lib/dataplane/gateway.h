@@ -96,6 +96,12 @@ struct ws_pkt_meta {
 	uint32_t plain_len;             /* encrypt: IP length before padding */
 	uint64_t counter;               /* nonce counter */
 	struct ws_noise_keypair *kp;    /* RCU-protected until the reorder stage is done */
+	/*
+	 * Encrypt: the peer kp belongs to, held as kp is. TX reads it here
+	 * rather than through kp->remote, which is not on the keypair's
+	 * sending line (see struct ws_noise_keypair).
+	 */
+	struct ws_gw_peer *peer;
 	struct ws_endpoint src;         /* decrypt: outer source, for roaming */
 	struct rte_mbuf *next;          /* control's staging list */
 	struct ws_endpoint nh;          /* WS_META_F_NEIGH: next hop (port 0) (datapath) */

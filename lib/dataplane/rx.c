@@ -90,6 +90,7 @@ static void meta_init(struct ws_pkt_meta *meta, struct ws_lcore *lc, unsigned po
 	meta->status = 0;
 	meta->peer_id = WS_ALLOWEDIPS_NONE;
 	meta->kp = NULL;
+	meta->peer = NULL;
 	meta->next = NULL;
 }
 
@@ -419,6 +420,7 @@ static void rx_clear(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 			continue;
 		}
 		meta->kp = kp;
+		meta->peer = peer;
 		peers[nk] = peer;
 		enc[nk++] = m;
 	}

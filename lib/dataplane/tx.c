@@ -622,7 +622,7 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_KEYPAIR);
 		return;
 	}
-	peer = ws_gw_peer_of(meta->kp->remote);
+	peer = meta->peer;
 	memset(&o, 0, sizeof(o));
 	ws_gw_peer_endpoint_get(peer, &o.dst);
 	if (o.dst.family == WS_AF_INET && tp->net.n_v4 != 0)

@@ -19,9 +19,9 @@
 
 #include "dp_priv.h"
 
-_Static_assert(offsetof(struct ws_noise_keypair, recv_key) / RTE_CACHE_LINE_SIZE ==
+_Static_assert(offsetof(struct ws_noise_keypair, generation) / RTE_CACHE_LINE_SIZE ==
 		       offsetof(struct ws_noise_keypair, send_key) / RTE_CACHE_LINE_SIZE,
-	       "one prefetch brings both keys (ws_worker_crypt)");
+	       "one prefetch brings what sealing reads of its keypair (ws_worker_crypt)");
 
 /* Stream to look at first, rotated so no stream starves the others. */
 static RTE_DEFINE_PER_LCORE(unsigned, worker_next_stream);
@@ -137,16 +137,20 @@ void ws_worker_crypt(struct ws_gw *gw, struct ws_lcore *lc, struct rte_mbuf **pk
 		rte_prefetch0(ws_meta(pkts[i]));
 	}
 	/*
-	 * Then each keypair's generation and its keys (one line): with many
-	 * peers, as many keypairs. RX leaves the keys to this pass, which
-	 * runs on the lcore that uses them, inline or not.
+	 * Then each keypair's generation and the key of the packet's
+	 * direction (sealing: one line; opening: the next one too): with
+	 * many peers, as many keypairs. RX asked for the same lines (the
+	 * send counter's, the replay window's), which is all it takes on
+	 * its own lcore; a worker alone on another lcore asks here.
 	 */
 	for (i = 0; i < n; i++) {
-		const struct ws_noise_keypair *kp = ws_meta(pkts[i])->kp;
+		const struct ws_pkt_meta *meta = ws_meta(pkts[i]);
+		const struct ws_noise_keypair *kp = meta->kp;
 
 		if (kp != NULL) {
 			rte_prefetch0(&kp->generation);
-			rte_prefetch0(kp->send_key);
+			if (meta->dir == WS_DIR_DECRYPT)
+				rte_prefetch0(kp->recv_key);
 		}
 	}
 	for (i = 0; i < n; i++) {

@@ -169,9 +169,12 @@ static void handshake_clear(struct ws_noise_remote *r)
 	handshake_zero(r);
 }
 
-_Static_assert(offsetof(struct ws_noise_keypair, recv_window.counter) + sizeof(uint64_t) -
-		       offsetof(struct ws_noise_keypair, send_counter) <= 64,
-	       "what a data packet touches of its keypair, keys aside, is one cache line");
+_Static_assert(offsetof(struct ws_noise_keypair, send_key) == 0 &&
+		       offsetof(struct ws_noise_keypair, valid) + sizeof(bool) <= 64,
+	       "what sending touches of a keypair is one cache line");
+_Static_assert(offsetof(struct ws_noise_keypair, recv_key) == 64 &&
+		       offsetof(struct ws_noise_keypair, recv_window.counter) + sizeof(uint64_t) <= 128,
+	       "what receiving touches beyond the sending line is one cache line");
 
 /*
  * Zero all of kp but its generation, which is never written otherwise: a

@@ -109,27 +109,21 @@ enum ws_noise_state {
 };
 
 struct ws_noise_keypair {
-	/* The keys, read by the workers: one cache line. */
-	_Alignas(64) uint8_t send_key[WS_KEY_LEN];
-	uint8_t recv_key[WS_KEY_LEN];
 	/*
-	 * The next cache line holds everything else a data packet touches:
-	 * what the stages read, the send counter and the replay window's
-	 * counter. With many peers each packet's keypair is a cache miss of
-	 * its own, and a line fewer per packet is worth more than keeping
-	 * the writes (a fetch-add per burst by RX, a store per packet by the
-	 * reorder stage) off the line the other stages read.
-	 * send_counter is the next counter to send with. Wherever two
-	 * threads may take counters it moves by atomic adds only
+	 * With many peers each packet's keypair costs cache misses of its
+	 * own, so the fields are laid out by direction, a line each. The
+	 * first holds everything sending touches: one line per packet to
+	 * encrypt. send_counter is the next counter to send with. Wherever
+	 * two threads may take counters it moves by atomic adds only
 	 * (ws_noise_keypair_next_counter(), or a run of them at once); where
-	 * one thread takes them all it may load and store.
+	 * one thread takes them all it may load and store. Its writes (a
+	 * fetch-add per burst by RX) share the line with the key the worker
+	 * reads: a line fewer per packet is worth more than keeping them apart.
 	 */
-	_Alignas(64) uint64_t send_counter;
+	_Alignas(64) uint8_t send_key[WS_KEY_LEN];
+	uint64_t send_counter;
 	uint64_t birthdate;     /* now at ws_noise_begin_session() */
-	uint32_t local_index;   /* the receiver index the peer sends to us */
 	uint32_t remote_index;  /* the receiver index we send to the peer */
-	bool is_initiator;
-	bool valid;             /* cleared (atomically) when retired or expired */
 	/*
 	 * Bumped (release) when the keypair is retired and kept across reuse
 	 * of its storage: a packet that took kp records it and checks it
@@ -137,10 +131,19 @@ struct ws_noise_keypair {
 	 * while the packet was in a ring is never mistaken for its own.
 	 */
 	uint32_t generation;
+	bool is_initiator;
+	bool valid;             /* cleared (atomically) when retired or expired */
+	/*
+	 * The second line holds what receiving touches beyond the first
+	 * (whose generation, validity and age it also reads): the key, the
+	 * peer, the replay window's counter. The window's bitmap follows.
+	 */
+	_Alignas(64) uint8_t recv_key[WS_KEY_LEN];
 	struct ws_noise_remote *remote;
-	struct ws_noise_local *local;   /* outlives every keypair */
+	uint32_t local_index;   /* the receiver index the peer sends to us */
 	/* Used by the reorder stage only, one packet at a time, after the tag verified. */
 	struct ws_counter recv_window;
+	struct ws_noise_local *local;   /* outlives every keypair; not on the data path */
 };
 
 /* One per peer. Fields are read through the functions below. */
