@@ -2,7 +2,8 @@
 # The benchmark suite in one go:
 #   perf/run.sh [--short|--full] [--build DIR] [--out DIR]
 # Builds (if needed) and runs crypto_ceiling, index_bench, cksum_bench,
-# gw_bench (IPv4, and IPv6 at 1 peer), hs_bench and, as root, wg_compare.sh;
+# gw_bench (IPv4, and IPv6 at 1 peer), hs_bench, memif_bench.py (testpmd
+# through two gateways over net_memif) and, as root, wg_compare.sh;
 # merges their JSON into perf/results/<timestamp>.json and
 # perf/results/latest.json, then draws perf/results/*.png (matplotlib
 # from Debian, installed with apt-get when missing).
@@ -64,6 +65,8 @@ run gw_bench_rtc "$build/perf/gw_bench" --rtc-only
 run gw_bench_split "$build/perf/gw_bench" --split-only
 run gw_bench_rtc6 "$build/perf/gw_bench" --rtc-only --outer6 --peers 1
 run hs_bench "$build/perf/hs_bench"
+run memif_bench python3 "$top/perf/memif_bench.py" --bin "$build/app/wirespeed/wirespeed" \
+	--ceiling-json "$tmp/crypto_ceiling.json"
 if [ "$(id -u)" -eq 0 ] && command -v wireguard-go >/dev/null; then
 	log "wg_compare"
 	if ! WS_BIN=$build/app/wirespeed/wirespeed bash "$top/perf/wg_compare.sh" "${flag[@]}" \
@@ -85,7 +88,7 @@ doc = {"timestamp": stamp, "mode": mode, "host": platform.node(),
                     if l.startswith("model name")), "?"), "ncpu": os.cpu_count()}
 bad = []
 for part in ("crypto_ceiling", "index_bench", "cksum_bench", "gw_bench_rtc", "gw_bench_split", "gw_bench_rtc6",
-             "hs_bench", "wg_compare"):
+             "hs_bench", "memif_bench", "wg_compare"):
     try:
         doc[part] = json.load(open(os.path.join(tmp, part + ".json")))
     except Exception as e:
@@ -130,6 +133,11 @@ for k in list(head):
         if v4:
             head["rtc-ipv6_vs_rtc/" + k[len("rtc-ipv6/"):-len("/gw_over_ceiling")]] = \
                 round(head[k] / v4, 3)
+# testpmd through two gateways over net_memif: each gateway's cipher share.
+for pt in doc.get("memif_bench", {}).get("points", []):
+    for name, gw in pt.get("gateways", {}).items():
+        if "ratio" in gw:
+            head[f"memif/{pt['size']}/gateway_{name}/ceiling_over_cpu"] = round(gw["ratio"], 3)
 doc["headline"] = head
 # Everything must have produced figures, not just files.
 for mname, mode_res in g.items():
@@ -146,6 +154,10 @@ if not ib or any("error" in pt or not pt.get("all_hit") for pt in ib):
 ck = doc.get("cksum_bench", {}).get("points", [])
 if not ck or any("error" in pt or not pt.get("seal_cycles") for pt in ck):
     bad.append("cksum_bench: a point failed")
+mb = doc.get("memif_bench", {})
+if "error" in mb or not mb.get("points") or any("error" in pt for pt in mb["points"]) \
+        or any(rc != 0 for rc in mb.get("exit", {}).values()):
+    bad.append("memif_bench: " + str(mb.get("error") or "a point failed or a gateway exited non-zero"))
 hs = doc.get("hs_bench", {}).get("handshakes", {})
 if not hs.get("responses"):
     bad.append("hs_bench: no handshake answered")

@@ -126,6 +126,22 @@ def main():
                       f"{r['handshakes_in']} | {r['cookies_sent']} |")
         print()
 
+    mb = doc.get("memif_bench", {})
+    if mb.get("points"):
+        print("### testpmd through two gateways over net_memif\n")
+        print(f"{mb.get('topology')}; {mb.get('cpus')}. Ratio: {mb.get('ratio')}.\n")
+        print("| size | end to end Mpps | gateway | encrypt Mpps | decrypt Mpps "
+              "| CPU ns/packet | ceiling ns/packet | ratio |")
+        print("|---|---|---|---|---|---|---|---|")
+        for pt in mb["points"]:
+            for name, g in pt.get("gateways", {}).items():
+                print(f"| {pt['size']} | {f(pt.get('end_to_end_mpps'), '{:.3f}')} | {name} | "
+                      f"{f(g.get('encrypt_mpps'), '{:.3f}')} | "
+                      f"{f(g.get('decrypt_mpps'), '{:.3f}')} | "
+                      f"{f(g.get('cpu_ns_per_packet'), '{:.0f}')} | "
+                      f"{f(g.get('ceiling_ns_per_packet'), '{:.0f}')} | {f(g.get('ratio'))} |")
+        print()
+
     wc = doc.get("wg_compare", {}).get("results", {})
     if wc:
         print("### wirespeed vs wireguard-go, veth topology, iperf3 host -> peer\n")

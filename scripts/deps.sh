@@ -1,12 +1,13 @@
 # shellcheck shell=bash
 # Debian packages wirespeed needs to build, test and demo; sourced by the
 # scripts. Installs only what is missing, and never the recommends (the
-# wireguard packages would pull in a kernel image).
+# wireguard packages would pull in a kernel image). dpdk-dev carries
+# dpdk-testpmd, which perf/memif_bench.py drives.
 WS_PACKAGES=(
 	gcc clang llvm libclang-rt-14-dev pkg-config meson ninja-build
 	libdpdk-dev dpdk libipsec-mb-dev libsodium-dev libb2-dev libgmp-dev libjansson-dev libcunit1-dev
 	wireguard-go wireguard-tools iproute2 iperf3 iputils-ping ethtool procps python3
-	tcpdump jq
+	tcpdump jq dpdk-dev
 )
 
 ws_ensure_deps() {
