@@ -113,6 +113,7 @@ void ws_timers_any_authenticated_packet_traversal(struct ws_timers *t, uint64_t 
 void ws_timers_handshake_initiated(struct ws_timers *t, uint64_t now)
 {
 	t->last_handshake_sent = now;
+	t->initiation_hold = SECS(WS_REKEY_TIMEOUT);
 	t->handshake_sent = true;
 	mod_timer(t, &t->retransmit_handshake,
 		  after(now, SECS(WS_REKEY_TIMEOUT) + jitter(t)));
@@ -121,6 +122,7 @@ void ws_timers_handshake_initiated(struct ws_timers *t, uint64_t now)
 void ws_timers_response_sent(struct ws_timers *t, uint64_t now)
 {
 	t->last_handshake_sent = now;
+	t->initiation_hold = SECS(WS_REKEY_TIMEOUT) + jitter(t);
 	t->handshake_sent = true;
 }
 
@@ -153,7 +155,8 @@ uint32_t ws_timers_set_persistent_keepalive(struct ws_timers *t, uint16_t secs, 
 
 bool ws_timers_initiation_allowed(const struct ws_timers *t, uint64_t now)
 {
-	return !t->handshake_sent || expired(t->last_handshake_sent, WS_REKEY_TIMEOUT, now);
+	return !t->handshake_sent ||
+	       (now >= t->last_handshake_sent && now - t->last_handshake_sent >= t->initiation_hold);
 }
 
 bool ws_timers_want_initiation(struct ws_timers *t, uint64_t now)

@@ -23,6 +23,14 @@
  *
  * Jitter is drawn from [0, WS_REKEY_TIMEOUT_JITTER_MAX_MS) whole ms with
  * the random source given at init, so tests can fix it.
+ * One departure from the kernel: an initiation is held back REKEY_TIMEOUT
+ * after our last initiation, but REKEY_TIMEOUT plus a jitter after our
+ * last response (the kernel: REKEY_TIMEOUT after either). Two peers whose
+ * initiations crossed each answered the other's within one network delay
+ * of each other, and each rejected the answer to its own; with packets
+ * waiting on both sides, both would try again the same REKEY_TIMEOUT
+ * later and could cross again, every time. The jitter parts them. The
+ * peer sees nothing but initiations no more often than before.
  *
  * Sending an initiation, the owner reports, in order:
  * any_authenticated_packet_traversal, any_authenticated_packet_sent,
@@ -69,6 +77,7 @@ struct ws_timers {
 	uint64_t zero_key_material;
 	uint64_t persistent_keepalive;
 	uint64_t last_handshake_sent;   /* initiation or response */
+	uint64_t initiation_hold;       /* ns after it before an initiation may go out */
 	uint32_t handshake_attempts;    /* retries of the current handshake */
 	uint16_t persistent_keepalive_interval; /* seconds, 0 = off */
 	bool handshake_sent;            /* last_handshake_sent is meaningful */
@@ -111,7 +120,8 @@ uint64_t ws_timers_next_deadline(const struct ws_timers *t);
  * out now.
  */
 bool ws_timers_want_initiation(struct ws_timers *t, uint64_t now);
-/* The rate limit alone: at most one handshake message per REKEY_TIMEOUT. */
+/* The rate limit alone: at most one handshake message per REKEY_TIMEOUT
+ * (plus a jitter after a response, see above). */
 bool ws_timers_initiation_allowed(const struct ws_timers *t, uint64_t now);
 
 /* What the data path knows of the current keypair. */

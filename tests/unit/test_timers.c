@@ -397,6 +397,66 @@ static void test_initiation_rate_limit(void)
 	CU_ASSERT_EQUAL(ws_timers_next_deadline(&t), OFF);
 }
 
+/*
+ * Initiations that crossed: each side consumed the other's and answered
+ * it, at the same moment, and rejected the answer to its own (noise's
+ * business). With packets waiting on both sides, each tries again
+ * REKEY_TIMEOUT plus its own jitter after its answer, so the two go out
+ * apart; with REKEY_TIMEOUT alone (the kernel) they would leave together
+ * and cross again.
+ */
+static void test_crossed_initiations(void)
+{
+	const uint64_t answered = T0 + MS(1);
+	struct ws_timers a, b;
+	struct fake_rand fa, fb;
+	unsigned close = 0, pairs = 1000;
+	uint64_t lo = OFF, hi = 0;
+
+	init_fixed(&a, &fa, 0);                 /* jitter 0 */
+	init_fixed(&b, &fb, UINT32_MAX);        /* jitter 333 ms */
+	send_initiation(&a, T0);
+	send_initiation(&b, T0);
+	ws_timers_response_sent(&a, answered);
+	ws_timers_response_sent(&b, answered);
+	/* The retransmissions are held back by the answers: their chains end. */
+	CU_ASSERT_EQUAL(ws_timers_poll(&a, T0 + SECS(5)), 0);
+	CU_ASSERT_EQUAL(ws_timers_poll(&b, T0 + SECS(5) + MS(333)), 0);
+	CU_ASSERT_FALSE(ws_timers_want_initiation(&a, answered + SECS(5) - 1));
+	CU_ASSERT_TRUE(ws_timers_want_initiation(&a, answered + SECS(5)));
+	CU_ASSERT_FALSE(ws_timers_want_initiation(&b, answered + SECS(5)));
+	CU_ASSERT_FALSE(ws_timers_want_initiation(&b, answered + SECS(5) + MS(333) - 1));
+	CU_ASSERT_TRUE(ws_timers_want_initiation(&b, answered + SECS(5) + MS(333)));
+	/* An initiation we sent holds the next one back REKEY_TIMEOUT alone. */
+	send_initiation(&b, T0 + SECS(10));
+	CU_ASSERT_TRUE(ws_timers_initiation_allowed(&b, T0 + SECS(15)));
+
+	/* Random jitters: pairs of holds spread over [5 s, 5.333 s], rarely within 1 ms. */
+	fa = (struct fake_rand){.state = 7};
+	fb = (struct fake_rand){.state = 11};
+	ws_timers_init(&a, fake_rand, &fa);
+	ws_timers_init(&b, fake_rand, &fb);
+	for (unsigned i = 0; i < pairs; i++) {
+		uint64_t at[2];
+		struct ws_timers *t[2] = {&a, &b};
+
+		for (unsigned k = 0; k < 2; k++) {
+			uint64_t x = SECS(5) - MS(1);
+
+			ws_timers_response_sent(t[k], answered);
+			while (!ws_timers_initiation_allowed(t[k], answered + x))
+				x += MS(1);
+			at[k] = x;
+			lo = at[k] < lo ? at[k] : lo;
+			hi = at[k] > hi ? at[k] : hi;
+		}
+		close += (at[0] > at[1] ? at[0] - at[1] : at[1] - at[0]) < MS(1);
+	}
+	CU_ASSERT_EQUAL(lo, SECS(5));
+	CU_ASSERT(hi >= SECS(5) + MS(300) && hi <= SECS(5) + MS(333));
+	CU_ASSERT(close < pairs / 30);
+}
+
 static void test_keepalive_after_receive(void)
 {
 	struct ws_timers t;
@@ -766,6 +826,7 @@ static const struct ws_test tests[] = {
 	WS_TEST(test_late_poll_order),
 	WS_TEST(test_handshake_complete_stops_retransmit),
 	WS_TEST(test_initiation_rate_limit),
+	WS_TEST(test_crossed_initiations),
 	WS_TEST(test_keepalive_after_receive),
 	WS_TEST(test_new_handshake_after_unanswered_data),
 	WS_TEST(test_zero_keys),
