@@ -88,7 +88,7 @@ ws_keys peer
 WS_LCORES=${WS_LCORES:-0} ws_gw_config "$WS_TMP/gw.json" \
 	"$(ws_peer_json "$(cat "$WS_TMP/peer.pub")" 192.0.2.2:51820 '["10.2.0.0/24"]')"
 if [ "${WS_PMD:-af_packet}" = af_xdp ]; then
-	sed -i 's/net_af_packet\([01]\),iface=\([a-z0-9]*\)/net_af_xdp\1,iface=\2,start_queue=0,queue_count=1/g; s/net_af_packet/net_af_xdp/g' "$WS_TMP/gw.json"
+	ws_gw_config_af_xdp "$WS_TMP/gw.json"
 fi
 ws_gw_start "$WS_TMP/gw.json" || exit 1
 ws_peer_start "$WS_TMP/peer.key" "$(cat "$WS_TMP/gw.pub")" 192.0.2.1:51820

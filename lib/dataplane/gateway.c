@@ -115,6 +115,8 @@ err_pool:
 }
 
 struct leak_check {
+	const struct rte_mempool *mbufs;
+	unsigned kept;                  /* most the drivers may keep of mbufs */
 	unsigned leaks;
 };
 
@@ -122,18 +124,27 @@ static void pool_check(struct rte_mempool *mp, void *arg)
 {
 	struct leak_check *lc = arg;
 	unsigned avail = rte_mempool_avail_count(mp);
+	unsigned out = mp->size - avail;
 
-	if (avail != mp->size) {
-		fprintf(stderr, "wirespeed: error: mempool %s: %u of %u objects not returned\n",
-			mp->name, mp->size - avail, mp->size);
-		lc->leaks++;
+	if (out == 0)
+		return;
+	if (mp == lc->mbufs && out <= lc->kept) {
+		GW_LOG(NOTICE, "mempool %s: %u of %u objects kept by net_af_xdp after close "
+		       "(its rings hold up to %u; DPDK 22.11 does not return them)\n",
+		       mp->name, out, mp->size, lc->kept);
+		return;
 	}
+	fprintf(stderr, "wirespeed: error: mempool %s: %u of %u objects not returned\n",
+		mp->name, out, mp->size);
+	lc->leaks++;
 }
 
 int ws_gw_stop(struct ws_gw *gw)
 {
-	struct leak_check lc = { 0 };
+	struct leak_check lc = { .mbufs = gw->pool };
 
+	for (unsigned i = 0; i < gw->n_ports; i++)
+		lc.kept += gw->ports[i].kept_at_close;
 	ws_gw_lcores_join(gw);
 	ws_gw_ports_stop(gw);
 	ws_gw_device_fini(gw);

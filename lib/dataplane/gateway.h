@@ -301,6 +301,11 @@ struct ws_gw_port {
 	uint16_t mtu;
 	bool sw_ipv4_cksum;             /* device offers no IPv4 checksum offload */
 	bool sw_l4_cksum;               /* nor UDP: tx.c sums IPv6 datagrams itself */
+	/*
+	 * Most mbufs the driver may still hold after rte_eth_dev_close (0 but
+	 * for net_af_xdp, whose DPDK 22.11 PMD keeps those in its rings).
+	 */
+	uint32_t kept_at_close;
 	struct ws_net_port net;         /* role, addresses, MAC, listen port */
 	const struct ws_config_port *cfg;
 	/* Routes out of this port (tx.c ws_dp_route); NULL until ports start. */

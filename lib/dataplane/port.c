@@ -18,6 +18,14 @@ RTE_LOG_REGISTER(ws_app_port_log, wirespeed.port, INFO);
 enum {
 	NB_RXD = 1024,
 	NB_TXD = 1024,
+	/*
+	 * net_af_xdp (DPDK 22.11) gives each RX queue's fill ring and each TX
+	 * queue's completion ring XSK's default 2048 descriptors (the fill ring
+	 * up to twice that), and never hands back the mbufs in them or in its
+	 * RX and TX rings when the port closes.
+	 */
+	AF_XDP_FILL = 2 * 2048,
+	AF_XDP_COMP = 2048,
 	LINK_WAIT_MS = 3000,
 	MC_ADDRS_MAX = WS_NET_MAX_ADDRS + 1,
 };
@@ -216,6 +224,10 @@ static int port_start(struct ws_gw *gw, struct ws_gw_port *p)
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->port_id, &nb_rxd, &nb_txd);
 	if (rc != 0)
 		goto fail;
+	p->kept_at_close = 0;
+	if (info.driver_name != NULL && strcmp(info.driver_name, "net_af_xdp") == 0)
+		p->kept_at_close = p->n_rxq * (AF_XDP_FILL + nb_rxd) +
+				   p->n_txq * (nb_txd + AF_XDP_COMP);
 	rxconf = info.default_rxconf;
 	rxconf.offloads = conf.rxmode.offloads;
 	for (q = 0; q < p->n_rxq; q++) {

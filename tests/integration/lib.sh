@@ -160,6 +160,17 @@ ws_topo_cleanup() {
 	[ "${WS_KEEP_TMP:-0}" = 1 ] || rm -rf "$WS_TMP"
 }
 
+# ws_scenario: the start most scenarios share: root and the binary
+# checked, teardown armed for any exit, the topology, keys "gw" and "peer".
+ws_scenario() {
+	ws_need_root
+	trap 'ws_topo_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	ws_topo_create
+	ws_keys gw
+	ws_keys peer
+}
+
 # ws_keys NAME: $WS_TMP/NAME.key (mode 0600) and $WS_TMP/NAME.pub.
 ws_keys() {
 	(umask 077; wg genkey >"$WS_TMP/$1.key")
@@ -192,6 +203,13 @@ ws_gw_config() {
 }
 EOF
 	)
+}
+
+# ws_gw_config_af_xdp FILE: the same gateway on net_af_xdp (an XDP socket
+# on queue 0 of each veth) in place of net_af_packet.
+ws_gw_config_af_xdp() {
+	sed -i 's/net_af_packet\([01]\),iface=\([a-z0-9]*\)/net_af_xdp\1,iface=\2,start_queue=0,queue_count=1/g
+		s/net_af_packet/net_af_xdp/g' "$1"
 }
 
 # ws_peer_json PUBKEY ENDPOINT ALLOWED_IPS_JSON [extra json members]

@@ -5,13 +5,7 @@
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-ws_need_root
-trap 'ws_topo_cleanup' EXIT
-trap 'exit 130' INT TERM
-
-ws_topo_create
-ws_keys gw
-ws_keys peer
+ws_scenario
 allowed='["10.2.0.0/24", "fd00:2::/64"]'
 
 ws_log "gateway as responder (no endpoint configured)"

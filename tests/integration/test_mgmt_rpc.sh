@@ -10,13 +10,7 @@
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-ws_need_root
-trap 'ws_topo_cleanup' EXIT
-trap 'exit 130' INT TERM
-
-ws_topo_create
-ws_keys gw
-ws_keys peer
+ws_scenario
 # No config peers: the peer table has room for 256 (the default), so the
 # test can fill it.
 ws_gw_config "$WS_TMP/gw.json" ""

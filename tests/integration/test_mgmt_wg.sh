@@ -8,13 +8,7 @@
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-ws_need_root
-trap 'ws_topo_cleanup' EXIT
-trap 'exit 130' INT TERM
-
-ws_topo_create
-ws_keys gw
-ws_keys peer
+ws_scenario
 ws_gw_config "$WS_TMP/gw.json" ""
 python3 - "$WS_TMP/gw.json" <<'EOF'
 import json, sys

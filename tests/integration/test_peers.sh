@@ -6,13 +6,7 @@ set -uo pipefail
 export WS_TWO_PEERS=1
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-ws_need_root
-trap 'ws_topo_cleanup' EXIT
-trap 'exit 130' INT TERM
-
-ws_topo_create
-ws_keys gw
-ws_keys peer
+ws_scenario
 ws_keys peer2
 (umask 077; wg genpsk >"$WS_TMP/psk")
 ws_gw_config "$WS_TMP/gw.json" "$(ws_peer_json "$(cat "$WS_TMP/peer.pub")" 192.0.2.2:51820 \

@@ -4,13 +4,7 @@
 set -uo pipefail
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
-ws_need_root
-trap 'ws_topo_cleanup' EXIT
-trap 'exit 130' INT TERM
-
-ws_topo_create
-ws_keys gw
-ws_keys peer
+ws_scenario
 ws_gw_config "$WS_TMP/gw.json" \
 	"$(ws_peer_json "$(cat "$WS_TMP/peer.pub")" 192.0.2.2:51820 '["10.2.0.0/24", "fd00:2::/64"]')"
 ws_gw_start "$WS_TMP/gw.json" || exit 1
