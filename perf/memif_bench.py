@@ -130,9 +130,7 @@ class Gateway:
         return rpc.call(self.sock, method, params)
 
     def handshaken(self):
-        peers = self.call("peer.list")
-        peers = peers.get("peers", peers) if isinstance(peers, dict) else peers
-        return any(p.get("last_handshake", 0) for p in peers)
+        return any(p.get("last_handshake", 0) for p in self.call("peer.list")["peers"])
 
     def cpu_ns(self):
         """Time on a CPU of every thread of the process (schedstat, ns)."""
