@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Gateway throughput and latency, in-process, over net_ring ports (see
- * gw_harness.h), with the IPsec-MB ceiling measured on the same core right
- * before every point, so that the ratio gateway / ceiling is like for like.
+ * gw_harness.h), with the IPsec-MB ceiling measured on the worker's core
+ * (lcore 0 in rtc, lcore 1 in split) right before every point, so that the
+ * ratio gateway / ceiling is like for like.
  * Each point is --rounds (default 3; --short: 1, and 0.1 s, unless --rounds
  * and --secs are given) such pairs, S seconds of gateway in all; the round
  * with the median ratio is reported, every round's ratio in "ratio_rounds". With more than one peer, each round
@@ -12,7 +13,13 @@
  * peer's over all peers'), the cost of many peers measured in one moment.
  *
  *   gw_bench [--short] [--secs S] [--json FILE] [--peers 1,1000,100000]
- *            [--rounds N] [--rtc-only | --split-only] [--outer6]
+ *            [--rounds N] [--active N] [--size S] [--rtc-only | --split-only]
+ *            [--outer6]
+ *
+ * --active N puts all traffic on the first N peers of each set and skips the
+ * one-active comparison: a profile of one such run per traffic spread can
+ * then be compared packet for packet. --size S runs that size only ("64" ..
+ * "1420", "imix").
  *
  * A peer set above 10,000 is not torn down (see bench_peers) and ends the
  * run: perf/run.sh runs the two modes as two processes.
@@ -41,6 +48,8 @@ enum { BACKLOG = 256, LAT_CAP = 1 << 16, TEARDOWN_MAX = 10000, MAX_ROUNDS = 9 };
 static struct bench_opts opt = { .secs = 0.5 };
 static unsigned n_rounds = 3;      /* ceiling/gateway pairs per point (--rounds) */
 static bool rounds_given;
+static unsigned only_active;       /* --active N: traffic on N peers only, no comparison */
+static const char *only_size;      /* --size S: that size only ("64" .. "1420", "imix") */
 
 static void add_drops(json_t *obj, const struct ws_gw *gw)
 {
@@ -114,6 +123,39 @@ static int run_point(struct gwh *h, enum gwh_dir dir, unsigned size, double secs
 	*mainr = *gwr;
 	mainr->cycles = h->gw_cycles - c0;
 	return got > 0 ? 0 : -EIO;
+}
+
+/* The ceiling on a given lcore: the worker's, in split mode, so the ratio is per worker core. */
+struct ceiling_job {
+	struct ws_aead *aead;
+	unsigned size;
+	bool decrypt;
+	double secs;
+	struct bench_rate *out;
+	int rc;
+};
+
+static int ceiling_job_run(void *arg)
+{
+	struct ceiling_job *j = arg;
+
+	j->rc = bench_ceiling_ws_aead(j->aead, j->size, j->decrypt, j->secs, j->out);
+	return 0;
+}
+
+static int ceiling_on(unsigned lcore, struct ws_aead *aead, unsigned size, bool decrypt,
+		      double secs, struct bench_rate *out)
+{
+	struct ceiling_job j = { aead, size, decrypt, secs, out, -EIO };
+
+	if (lcore == rte_lcore_id()) {
+		ceiling_job_run(&j);
+		return j.rc;
+	}
+	if (rte_eal_remote_launch(ceiling_job_run, &j, lcore) != 0)
+		return -EBUSY;
+	rte_eal_wait_lcore(lcore);
+	return j.rc;
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -246,6 +288,8 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 		json_object_set_new(res, "error", json_string(strerror(-rc)));
 		return res;
 	}
+	if (only_active != 0 && only_active < n_peers)
+		h.n_active = only_active;
 	t0 = rte_get_tsc_cycles();
 	rc = gwh_handshake_all(&h);
 	json_object_set_new(res, "handshake_setup_s",
@@ -264,14 +308,17 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 	for (unsigned s = 0; s < BENCH_N_SIZES; s++) {
 		unsigned size = bench_sizes[s];
 
-		if (opt.short_mode && s != 0 && s != 5)
+		char sz[16];
+
+		bench_size_name(size, sz, sizeof(sz));
+		if (only_size != NULL ? strcmp(only_size, sz) != 0
+				      : opt.short_mode && s != 0 && s != 5)
 			continue;
 		for (int d = 0; d < 2; d++) {
 			struct bench_rate cr[MAX_ROUNDS], gr[MAX_ROUNDS], mr[MAX_ROUNDS], c, g, m;
 			double ratios[MAX_ROUNDS], spread[MAX_ROUNDS];
 			unsigned order[MAX_ROUNDS], r, med;
 			json_t *rounds_json;
-			char sz[16];
 			int bad = 0;
 
 			if (keep_sessions_fresh(&h, &t0, &rekeys) != 0) {
@@ -280,8 +327,6 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 				goto out;
 			}
 			rounds_json = json_array();
-
-			bench_size_name(size, sz, sizeof(sz));
 			/*
 			 * Ceiling and gateway alternate n_rounds times, each round a
 			 * like-for-like pair; the point reports the round whose ratio
@@ -289,8 +334,8 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			 * measurement does not make the headline.
 			 */
 			for (r = 0; r < n_rounds && bad == 0; r++) {
-				if (bench_ceiling_ws_aead(ceil_aead, size, d == 1,
-							  opt.secs / 2 / n_rounds, &cr[r]) != 0 ||
+				if (ceiling_on(split ? h.worker_lcore : rte_lcore_id(), ceil_aead, size,
+					       d == 1, opt.secs / 2 / n_rounds, &cr[r]) != 0 ||
 				    run_point(&h, (enum gwh_dir)d, size, opt.secs / n_rounds, &gr[r],
 					      &mr[r]) != 0)
 					bad = 1;
@@ -303,13 +348,13 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 				 * it over all of them costs is measured in the same
 				 * moment (points of other peer counts run minutes apart).
 				 */
-				if (n_peers > 1 && bad == 0) {
+				if (n_peers > 1 && only_active == 0 && bad == 0) {
 					struct bench_rate one, one_main;
 
 					h.n_active = 1;
 					bad = run_point(&h, (enum gwh_dir)d, size, opt.secs / n_rounds,
 							&one, &one_main) != 0;
-					h.n_active = 0;
+					h.n_active = 0;     /* only_active is 0 here */
 					spread[r] = bench_cpp(&gr[r]) > 0 ? bench_cpp(&one) / bench_cpp(&gr[r])
 									  : 0;
 				}
@@ -342,7 +387,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 					       rounds_json);
 			if (split)
 				json_object_set_new(pt, "main_lcore", bench_rate_json(&m));
-			if (n_peers > 1) {
+			if (n_peers > 1 && only_active == 0) {
 				json_t *sr = json_array();
 
 				for (r = 0; r < n_rounds; r++)
@@ -359,7 +404,7 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 			       (double)g.packets / g.seconds / 1e6);
 			for (r = 0; r < n_rounds && n_rounds > 1; r++)
 				printf("%s%.2f", r == 0 ? " | rounds " : " ", ratios[r]);
-			if (n_peers > 1)
+			if (n_peers > 1 && only_active == 0)
 				printf(" | vs 1 active %.2f", median_of(spread, n_rounds));
 			printf("\n");
 			fflush(stdout);
@@ -432,6 +477,21 @@ int main(int argc, char **argv)
 				continue;
 			}
 		}
+		if (j == i && strcmp(argv[i], "--active") == 0 && i + 1 < argc) {
+			char *e;
+			unsigned long v = strtoul(argv[i + 1], &e, 10);
+
+			if (*e == '\0' && v >= 1 && v <= UINT32_MAX) {
+				only_active = (unsigned)v;
+				i += 2;
+				continue;
+			}
+		}
+		if (j == i && strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
+			only_size = argv[i + 1];
+			i += 2;
+			continue;
+		}
 		if (j == i && strcmp(argv[i], "--peers") == 0 && i + 1 < argc) {
 			char *s = argv[i + 1], *e;
 
@@ -445,7 +505,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "usage: gw_bench [--short] [--secs S] [--json FILE] "
-			"[--peers N,N,...] [--rounds N] [--rtc-only|--split-only] [--outer6]\n");
+			"[--peers N,N,...] [--rounds N] [--active N] [--size S] [--rtc-only|--split-only] "
+			"[--outer6]\n");
 		return 2;
 	}
 	bench_short_secs(&opt, 0.1);
@@ -470,7 +531,7 @@ int main(int argc, char **argv)
 	lat = json_array();
 	json_object_set_new(root, "tsc_hz", json_real(bench_tsc_hz()));
 	json_object_set_new(root, "hugepages", json_boolean(bench_hugepages()));
-	json_object_set_new(root, "ceiling_backend", json_string("ws_aead ipsec_mb, same lcore"));
+	json_object_set_new(root, "ceiling_backend", json_string("ws_aead ipsec_mb, on the worker's lcore"));
 	for (int split = split_only ? 1 : 0; split <= (int)have_split; split++) {
 		json_t *mode = json_object();
 

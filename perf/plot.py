@@ -7,7 +7,7 @@ throughput_mpps.png / throughput_gbps.png: Mpps and Gbps per core against
 packet size (inner IP bytes) for the IPsec-MB ceiling, the gateway
 in-process (one lcore, run to completion, 1 peer) and, as markers at the
 iperf3 datagram size, wirespeed and wireguard-go on the veth topology.
-The thick black line is the ceiling gw_bench measured on the same core
+The thick black line is the ceiling gw_bench measured on the worker's core
 right before each gateway point; the thin lines are crypto_ceiling's run,
 earlier in the suite (on a shared machine they can differ a lot).
 """
