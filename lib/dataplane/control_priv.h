@@ -27,6 +27,7 @@ enum {
 	WS_CTL_HOLD_NS = 3000000000ull, /* longest a frame waits for its next hop */
 	WS_CTL_TIMER_TICK_NS = 10000000ull,
 	WS_CTL_NEIGH_TICK_NS = 1000000ull,
+	WS_CTL_RECLAIM_TICK_NS = 1000000ull, /* RCU defer queue reclaims, at most this often */
 	WS_CTL_WHEEL_SLOTS = 4096,      /* 41 s of 10 ms ticks per turn */
 	WS_CTL_SWEEP_PEERS = 256,       /* peers the timer sweep checks per tick */
 	/*
@@ -140,6 +141,7 @@ struct ws_gw_device {
 	uint64_t wheel_next;            /* first tick not yet run */
 	TAILQ_HEAD(ws_wheel_slot, ws_gw_peer) wheel[WS_CTL_WHEEL_SLOTS];
 	uint64_t next_neigh;
+	uint64_t next_reclaim;
 	uint64_t hs_next_gc[WS_MAX_HS]; /* each handshake lcore's rate limiter gc */
 	struct ws_ctl_hs_window hs_win[WS_MAX_HS];
 
