@@ -446,7 +446,7 @@ static void wheel_run(struct ws_gw *gw, uint64_t now)
 	struct ws_gw_device *dev = gw->dev;
 	uint64_t cur = tick_of(now);
 
-	for (; dev->wheel_next < cur; dev->wheel_next++) {
+	while (dev->wheel_next < cur) {
 		struct ws_wheel_slot *slot = &dev->wheel[dev->wheel_next % WS_CTL_WHEEL_SLOTS];
 		struct ws_wheel_slot due = TAILQ_HEAD_INITIALIZER(due);
 		struct ws_gw_peer *p, *next;
@@ -460,6 +460,13 @@ static void wheel_run(struct ws_gw *gw, uint64_t now)
 			p->timer_at = UINT64_MAX;
 			TAILQ_INSERT_TAIL(&due, p, wheel_link);
 		}
+		/*
+		 * This tick is done before its entries run: one re-armed at a
+		 * deadline already due lands on the next tick (ws_ctl_timer_arm
+		 * takes wheel_next as the earliest), not back in this slot, which
+		 * would not be looked at again for a whole turn.
+		 */
+		dev->wheel_next++;
 		while ((p = TAILQ_FIRST(&due)) != NULL) {
 			next = TAILQ_NEXT(p, wheel_link);
 			if (next != NULL)
@@ -473,7 +480,7 @@ static void wheel_run(struct ws_gw *gw, uint64_t now)
 static void timers_sweep(struct ws_gw *gw, uint64_t now)
 {
 	struct ws_gw_device *dev = gw->dev;
-	uint32_t cap = ws_peer_table_capacity(gw->peers);
+	uint32_t cap = ws_peer_table_capacity(gw->peers), pend;
 
 	for (unsigned i = 0; i < WS_CTL_SWEEP_PEERS && cap > 0; i++) {
 		uint32_t id = dev->sweep_next++ % cap;
@@ -481,7 +488,13 @@ static void timers_sweep(struct ws_gw *gw, uint64_t now)
 
 		if (p == NULL)
 			continue;
-		if (__atomic_load_n(&p->ev_pending, __ATOMIC_RELAXED) != 0 ||
+		pend = __atomic_load_n(&p->ev_pending, __ATOMIC_RELAXED);
+		/*
+		 * Events left unposted (a full events ring), not a hold: a held
+		 * peer's look is on the wheel already, and looking early would
+		 * end every hold within a sweep's round of the peers.
+		 */
+		if ((pend != 0 && pend != (WS_EV_HELD | WS_EV_STAMPS)) ||
 		    ws_timers_next_deadline(&p->timers) < p->timer_at)
 			peer_timers(gw, p, now);
 	}

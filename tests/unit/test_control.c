@@ -925,6 +925,86 @@ static void test_event_hold(void)
 }
 
 /*
+ * A peer the timer wheel runs may re-arm at a deadline that falls in the
+ * tick being run: a held peer whose look, at the hold's end, finds new
+ * stamps while its handshake retry is due later in the same tick. It runs
+ * again at the next tick, and its next look comes on time; it used to land
+ * back in the slot just run, not looked at again for a whole turn (41 s).
+ * And the timer sweep leaves a held peer held until that look.
+ */
+static void test_wheel_rearm_in_tick(void)
+{
+	const uint64_t tick = WS_CTL_TIMER_TICK_NS;
+	const uint64_t retry_min = WS_REKEY_TIMEOUT * WS_NSEC_PER_SEC;
+	struct ws_lcore lc = { 0 };
+	struct ws_gw_peer *p;
+	uint64_t ti, dl = 0, look, next_look, moved;
+	unsigned tries;
+
+	CU_ASSERT_FATAL(setup("192.0.2.2:51820") == 0);
+	p = the_peer();
+	ws_handshake_poll(gw, &gw->lcores[rte_lcore_id()]);
+	lc.now = ws_gw_now();
+	ws_control_poll(gw, &lc);
+
+	/*
+	 * An initiation at ti, mid-tick and off the millisecond grid, so that
+	 * its retry (REKEY_TIMEOUT plus whole milliseconds of jitter) is never
+	 * a tick's first nanosecond. The retry needs a jitter of 1 ms or more,
+	 * for the hold below to start after ti: a retry drawn with none goes
+	 * out and is drawn again.
+	 */
+	ti = (lc.now / tick + 1) * tick + tick / 2 + 1234;
+	ws_gw_peer_event(gw, p, WS_EV_WANT_HANDSHAKE, ti);
+	for (tries = 0; tries < 16; tries++) {
+		lc.now = ti;
+		ws_control_poll(gw, &lc);
+		dl = ws_timers_next_deadline(&p->timers);
+		if (dl >= ti + retry_min + 1000000 && dl != UINT64_MAX)
+			break;
+		ti = (dl / tick + 1) * tick + tick / 2 + 1234;
+	}
+	CU_ASSERT_FATAL(tries < 16 && p->noise.state == WS_NOISE_CREATED_INITIATION);
+
+	/* Held so that the look at the hold's end falls in dl's tick, just before dl. */
+	look = dl - 1;
+	CU_ASSERT_FATAL(look / tick == dl / tick && look - WS_CTL_EV_HOLD_NS > ti);
+	ws_gw_peer_event(gw, p, WS_EV_DATA_SENT, look - WS_CTL_EV_HOLD_NS);
+	lc.now = look - WS_CTL_EV_HOLD_NS;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT_FATAL(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS) && p->ev_look_at == look);
+	CU_ASSERT(p->timer_at == look);
+	/* The timer sweep passes a held peer by: its look is on the wheel. */
+	for (unsigned i = 0; i < 3; i++) {
+		lc.now += tick;
+		ws_control_poll(gw, &lc);
+	}
+	CU_ASSERT(p->ev_pending == (WS_EV_HELD | WS_EV_STAMPS) && p->ev_look_at == look);
+
+	/* A stamp moves while held; the tick of the look and the retry runs. */
+	ws_gw_peer_event(gw, p, WS_EV_DATA_SENT, lc.now);
+	moved = lc.now;
+	lc.now = (dl / tick + 1) * tick + 1;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[0] == moved);
+	CU_ASSERT(ws_timers_next_deadline(&p->timers) > lc.now);      /* the retry went out */
+	next_look = p->ev_look_at;
+	CU_ASSERT(next_look == lc.now + WS_CTL_EV_HOLD_NS);
+
+	/* The next tick runs it again and arms it at what comes next... */
+	lc.now += tick;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->timer_at > lc.now && p->timer_at <= next_look);
+	/* ...and the next look applies what moved meanwhile. */
+	ws_gw_peer_event(gw, p, WS_EV_DATA_SENT, lc.now);
+	moved = lc.now;
+	lc.now = next_look + tick;
+	ws_control_poll(gw, &lc);
+	CU_ASSERT(p->ev_applied[0] == moved);
+	teardown();
+}
+
+/*
  * A held batch is applied in the order its stamps say: data received
  * after the last packet sent leaves a keepalive due, and a packet
  * received after the last data sent leaves no new handshake due; the
@@ -1051,6 +1131,7 @@ int main(void)
 		WS_TEST(test_tx_lcores),
 		WS_TEST(test_handshake_concurrency),
 		WS_TEST(test_event_hold),
+		WS_TEST(test_wheel_rearm_in_tick),
 		WS_TEST(test_event_order),
 		WS_TEST(test_event_traversal),
 		{ 0 },
