@@ -295,7 +295,8 @@ static void test_handshake_credit(void)
 	struct ws_ctl_hs_credit c = { 0 };
 	struct ws_ctl_hs_window *w;
 	struct ws_lcore *lc;
-	uint64_t t = 1000;
+	uint64_t t = 1000, set_at;
+	int64_t refilled;
 
 	CU_ASSERT(ws_ctl_hs_credit_ok(&c, t, hz) && c.cycles == (int64_t)depth);
 	ws_ctl_hs_credit_charge(&c, 3 * depth);
@@ -341,13 +342,22 @@ static void test_handshake_credit(void)
 	CU_ASSERT(gw->stats[rte_lcore_id()].handshakes_in == 2);
 	CU_ASSERT(w->credit.cycles == 1);
 	rte_pktmbuf_free(out_frame(&(struct ws_net_pkt){ 0 }, peer_ip, &peer_mac));
-	/* So when data starts after it, handshakes go on within the credit. */
-	w->data = true;
+	/*
+	 * So when data starts after it, handshakes go on within the credit,
+	 * and are charged: the credit ends below what the refill since it was
+	 * set would have made it (the poll's refill time is the bucket's tsc;
+	 * a preempted test refills more, and its handshake costs more).
+	 */
 	sim_send_initiation(peer_ip);
+	set_at = w->credit.tsc;
+	w->start = ws_gw_now();         /* a window that a preemption cannot end */
+	w->data = true;
 	poll_ctl();
 	CU_ASSERT(rte_ring_count(gw->hs_in) == 0);
 	CU_ASSERT(gw->stats[rte_lcore_id()].handshakes_in == 3);
-	CU_ASSERT(w->credit.cycles < 0);
+	refilled = RTE_MIN((int64_t)(rte_get_tsc_hz() / WS_HS_CREDIT_DEPTH_DIV),
+			   1 + (int64_t)((w->credit.tsc - set_at) / WS_HS_CAP_DIV));
+	CU_ASSERT(w->credit.tsc > set_at && w->credit.cycles < refilled);
 	teardown();
 }
 
