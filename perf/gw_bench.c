@@ -13,13 +13,14 @@
  * peer's over all peers'), the cost of many peers measured in one moment.
  *
  *   gw_bench [--short] [--secs S] [--json FILE] [--peers 1,1000,100000]
- *            [--rounds N] [--active N] [--size S] [--rtc-only | --split-only]
- *            [--outer6]
+ *            [--rounds N] [--active N] [--size S] [--no-latency]
+ *            [--rtc-only | --split-only] [--outer6]
  *
  * --active N puts all traffic on the first N peers of each set and skips the
  * one-active comparison: a profile of one such run per traffic spread can
  * then be compared packet for packet. --size S runs that size only ("64" ..
- * "1420", "imix").
+ * "1420", "imix"); --no-latency skips the latency points (single packets,
+ * idle polls), which would blur such a profile.
  *
  * A peer set above 10,000 is not torn down (see bench_peers) and ends the
  * run: perf/run.sh runs the two modes as two processes.
@@ -50,6 +51,7 @@ static unsigned n_rounds = 3;      /* ceiling/gateway pairs per point (--rounds)
 static bool rounds_given;
 static unsigned only_active;       /* --active N: traffic on N peers only, no comparison */
 static const char *only_size;      /* --size S: that size only ("64" .. "1420", "imix") */
+static bool no_latency;            /* --no-latency: throughput points only */
 
 static void add_drops(json_t *obj, const struct ws_gw *gw)
 {
@@ -487,6 +489,11 @@ int main(int argc, char **argv)
 				continue;
 			}
 		}
+		if (j == i && strcmp(argv[i], "--no-latency") == 0) {
+			no_latency = true;
+			i++;
+			continue;
+		}
 		if (j == i && strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
 			only_size = argv[i + 1];
 			i += 2;
@@ -505,8 +512,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "usage: gw_bench [--short] [--secs S] [--json FILE] "
-			"[--peers N,N,...] [--rounds N] [--active N] [--size S] [--rtc-only|--split-only] "
-			"[--outer6]\n");
+			"[--peers N,N,...] [--rounds N] [--active N] [--size S] [--no-latency] "
+			"[--rtc-only|--split-only] [--outer6]\n");
 		return 2;
 	}
 	bench_short_secs(&opt, 0.1);
@@ -536,11 +543,11 @@ int main(int argc, char **argv)
 		json_t *mode = json_object();
 
 		for (unsigned k = 0; k < n_peer_sets && !abandoned; k++) {
+			json_t *l = !split && k == 0 && !no_latency ? lat : NULL;
 			char key[16];
 
 			snprintf(key, sizeof(key), "%u", peers[k]);
-			json_object_set_new(mode, key, bench_peers(split, peers[k], ceil_aead,
-								   !split && k == 0 ? lat : NULL,
+			json_object_set_new(mode, key, bench_peers(split, peers[k], ceil_aead, l,
 								   &abandoned));
 		}
 		json_object_set_new(modes, mode_name(split), mode);
