@@ -138,6 +138,12 @@ for pt in doc.get("memif_bench", {}).get("points", []):
     for name, gw in pt.get("gateways", {}).items():
         if "ratio" in gw:
             head[f"memif/{pt['size']}/gateway_{name}/ceiling_over_cpu"] = round(gw["ratio"], 3)
+# Handshakes against the X25519 work they need, measured right after on the same lcore.
+hsr = doc.get("hs_bench", {}).get("handshakes", {})
+if "vs_x25519_floor" in hsr:
+    head["handshakes/per_s_per_lcore"] = round(hsr["handshakes_per_s_per_lcore"])
+    head["handshakes/x25519_floor_per_s"] = round(hsr["x25519_floor_per_s"])
+    head["handshakes/x25519_over_handshake_cycles"] = round(hsr["vs_x25519_floor"], 3)
 doc["headline"] = head
 # Everything must have produced figures, not just files.
 for mname, mode_res in g.items():

@@ -115,6 +115,13 @@ def main():
         print(f"Handshakes: {h.get('responses')} of {h.get('initiations')} answered, "
               f"{f(h.get('handshakes_per_s_per_lcore'), '{:.0f}')} per second per lcore "
               f"(busy time), {f(h.get('wall_handshakes_per_s'), '{:.0f}')} wall.\n")
+        if "vs_x25519_floor" in h:
+            print(f"X25519 alone, on the same lcore right after: {f(h['x25519_cycles'], '{:.0f}')} "
+                  f"cycles a variable-base multiplication, {f(h['x25519_keypair_cycles'], '{:.0f}')} "
+                  f"a fresh key pair; three and one a handshake allow "
+                  f"{f(h['x25519_floor_per_s'], '{:.0f}')} per second at most. The gateway's "
+                  f"{f(h['cycles_per_handshake'], '{:.0f}')} cycles a handshake: "
+                  f"{f(h['vs_x25519_floor'], '{:.2f}')} of them X25519.\n")
         print("| mode | data | flood | data Mpps | vs no flood | initiations offered | handshakes "
               "| cookies |")
         print("|---|---|---|---|---|---|---|---|")
