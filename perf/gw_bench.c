@@ -309,7 +309,6 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 	}
 	for (unsigned s = 0; s < BENCH_N_SIZES; s++) {
 		unsigned size = bench_sizes[s];
-
 		char sz[16];
 
 		bench_size_name(size, sz, sizeof(sz));
@@ -516,6 +515,19 @@ int main(int argc, char **argv)
 			"[--rtc-only|--split-only] [--outer6]\n");
 		return 2;
 	}
+	if (only_size != NULL) {
+		unsigned s = 0;
+		char sz[16];
+
+		while (s < BENCH_N_SIZES &&
+		       strcmp(bench_size_name(bench_sizes[s], sz, sizeof(sz)), only_size) != 0)
+			s++;
+		if (s == BENCH_N_SIZES) {
+			fprintf(stderr, "gw_bench: --size %s: not one of 64, 128, 256, 512, 1024, "
+				"1420, imix\n", only_size);
+			return 2;
+		}
+	}
 	bench_short_secs(&opt, 0.1);
 	if (opt.short_mode) {
 		if (!rounds_given)
@@ -538,7 +550,8 @@ int main(int argc, char **argv)
 	lat = json_array();
 	json_object_set_new(root, "tsc_hz", json_real(bench_tsc_hz()));
 	json_object_set_new(root, "hugepages", json_boolean(bench_hugepages()));
-	json_object_set_new(root, "ceiling_backend", json_string("ws_aead ipsec_mb, on the worker's lcore"));
+	json_object_set_new(root, "ceiling_backend",
+			    json_string("ws_aead ipsec_mb, on the worker's lcore"));
 	for (int split = split_only ? 1 : 0; split <= (int)have_split; split++) {
 		json_t *mode = json_object();
 
