@@ -50,7 +50,7 @@ static struct bench_opts opt = { .secs = 0.5 };
 static unsigned n_rounds = 3;      /* ceiling/gateway pairs per point (--rounds) */
 static bool rounds_given;
 static unsigned only_active;       /* --active N: traffic on N peers only, no comparison */
-static const char *only_size;      /* --size S: that size only ("64" .. "1420", "imix") */
+static int only_size = -1;         /* --size S: bench_sizes[only_size] only */
 static bool no_latency;            /* --no-latency: throughput points only */
 
 static void add_drops(json_t *obj, const struct ws_gw *gw)
@@ -309,17 +309,15 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 	}
 	for (unsigned s = 0; s < BENCH_N_SIZES; s++) {
 		unsigned size = bench_sizes[s];
-		char sz[16];
 
-		bench_size_name(size, sz, sizeof(sz));
-		if (only_size != NULL ? strcmp(only_size, sz) != 0
-				      : opt.short_mode && s != 0 && s != 5)
+		if (only_size >= 0 ? s != (unsigned)only_size : opt.short_mode && s != 0 && s != 5)
 			continue;
 		for (int d = 0; d < 2; d++) {
 			struct bench_rate cr[MAX_ROUNDS], gr[MAX_ROUNDS], mr[MAX_ROUNDS], c, g, m;
 			double ratios[MAX_ROUNDS], spread[MAX_ROUNDS];
 			unsigned order[MAX_ROUNDS], r, med;
 			json_t *rounds_json;
+			char sz[16];
 			int bad = 0;
 
 			if (keep_sessions_fresh(&h, &t0, &rekeys) != 0) {
@@ -328,6 +326,8 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 				goto out;
 			}
 			rounds_json = json_array();
+
+			bench_size_name(size, sz, sizeof(sz));
 			/*
 			 * Ceiling and gateway alternate n_rounds times, each round a
 			 * like-for-like pair; the point reports the round whose ratio
@@ -438,6 +438,29 @@ out:
 	return res;
 }
 
+/* A whole number in [1, max] from s into *out; false if s is anything else. */
+static bool take_count(const char *s, unsigned long max, unsigned *out)
+{
+	char *e;
+	unsigned long v = strtoul(s, &e, 10);
+
+	if (*s == '\0' || *e != '\0' || v < 1 || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+/* The index in bench_sizes of the size named s ("64" .. "1420", "imix"), or -1. */
+static int size_index(const char *s)
+{
+	char sz[16];
+
+	for (unsigned i = 0; i < BENCH_N_SIZES; i++)
+		if (strcmp(bench_size_name(bench_sizes[i], sz, sizeof(sz)), s) == 0)
+			return (int)i;
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	unsigned peers[8] = { 1, 1000, 100000 }, n_peer_sets = 3;
@@ -467,34 +490,24 @@ int main(int argc, char **argv)
 			i++;
 			continue;
 		}
-		if (j == i && strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
-			char *e;
-			unsigned long v = strtoul(argv[i + 1], &e, 10);
-
-			if (*e == '\0' && v >= 1 && v <= MAX_ROUNDS) {
-				n_rounds = (unsigned)v;
-				rounds_given = true;
-				i += 2;
-				continue;
-			}
+		if (j == i && strcmp(argv[i], "--rounds") == 0 && i + 1 < argc &&
+		    take_count(argv[i + 1], MAX_ROUNDS, &n_rounds)) {
+			rounds_given = true;
+			i += 2;
+			continue;
 		}
-		if (j == i && strcmp(argv[i], "--active") == 0 && i + 1 < argc) {
-			char *e;
-			unsigned long v = strtoul(argv[i + 1], &e, 10);
-
-			if (*e == '\0' && v >= 1 && v <= UINT32_MAX) {
-				only_active = (unsigned)v;
-				i += 2;
-				continue;
-			}
+		if (j == i && strcmp(argv[i], "--active") == 0 && i + 1 < argc &&
+		    take_count(argv[i + 1], UINT32_MAX, &only_active)) {
+			i += 2;
+			continue;
 		}
 		if (j == i && strcmp(argv[i], "--no-latency") == 0) {
 			no_latency = true;
 			i++;
 			continue;
 		}
-		if (j == i && strcmp(argv[i], "--size") == 0 && i + 1 < argc) {
-			only_size = argv[i + 1];
+		if (j == i && strcmp(argv[i], "--size") == 0 && i + 1 < argc &&
+		    (only_size = size_index(argv[i + 1])) >= 0) {
 			i += 2;
 			continue;
 		}
@@ -511,22 +524,9 @@ int main(int argc, char **argv)
 			continue;
 		}
 		fprintf(stderr, "usage: gw_bench [--short] [--secs S] [--json FILE] "
-			"[--peers N,N,...] [--rounds N] [--active N] [--size S] [--no-latency] "
-			"[--rtc-only|--split-only] [--outer6]\n");
+			"[--peers N,N,...] [--rounds N] [--active N] [--size 64|...|1420|imix] "
+			"[--no-latency] [--rtc-only|--split-only] [--outer6]\n");
 		return 2;
-	}
-	if (only_size != NULL) {
-		unsigned s = 0;
-		char sz[16];
-
-		while (s < BENCH_N_SIZES &&
-		       strcmp(bench_size_name(bench_sizes[s], sz, sizeof(sz)), only_size) != 0)
-			s++;
-		if (s == BENCH_N_SIZES) {
-			fprintf(stderr, "gw_bench: --size %s: not one of 64, 128, 256, 512, 1024, "
-				"1420, imix\n", only_size);
-			return 2;
-		}
 	}
 	bench_short_secs(&opt, 0.1);
 	if (opt.short_mode) {
