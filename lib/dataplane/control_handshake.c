@@ -113,7 +113,7 @@ static void got_initiation(struct ws_gw *gw, const struct ws_msg_initiation *in,
 		return;
 	}
 	p = ws_gw_peer_of(r);
-	ws_gw_peer_endpoint_set(p, src);
+	ws_gw_peer_endpoint_set(gw, p, src);
 	ws_gw_peer_event(gw, p, WS_EV_AUTH_RECEIVED, now);
 
 	ret = ws_noise_create_response(r, &resp);
@@ -152,7 +152,7 @@ static void got_response(struct ws_gw *gw, const struct ws_msg_response *in,
 		ws_ctl_stats(gw)->drops[WS_GW_DROP_HANDSHAKE_INVALID]++;
 		return;
 	}
-	ws_gw_peer_endpoint_set(p, src);
+	ws_gw_peer_endpoint_set(gw, p, src);
 	ws_ctl_wall_clock(&ts);
 	__atomic_store_n(&p->last_handshake_sec, (int64_t)ts.tv_sec, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->last_handshake_nsec, (int64_t)ts.tv_nsec, __ATOMIC_RELAXED);

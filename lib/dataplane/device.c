@@ -239,20 +239,27 @@ void ws_gw_peer_event(struct ws_gw *gw, struct ws_gw_peer *p, uint32_t ev, uint6
 		rte_ring_mp_enqueue_elem(gw->events, &p->id, sizeof(uint32_t));
 }
 
-void ws_gw_peer_endpoint_get(struct ws_gw_peer *p, struct ws_endpoint *ep)
+int32_t ws_gw_peer_endpoint_get(struct ws_gw_peer *p, struct ws_endpoint *ep)
 {
+	int32_t route;
 	uint32_t sn;
 
 	do {
 		sn = rte_seqlock_read_begin(&p->ep_lock);
 		*ep = p->endpoint;
+		route = p->ep_route;
 	} while (rte_seqlock_read_retry(&p->ep_lock, sn));
+	return route;
 }
 
-void ws_gw_peer_endpoint_set(struct ws_gw_peer *p, const struct ws_endpoint *ep)
+void ws_gw_peer_endpoint_set(struct ws_gw *gw, struct ws_gw_peer *p, const struct ws_endpoint *ep)
 {
+	int32_t route = gw->tunnel_port >= 0 ?
+				ws_dp_route_code(gw, (unsigned)gw->tunnel_port, ep) : WS_RT_NONE;
+
 	rte_seqlock_write_lock(&p->ep_lock);
 	p->endpoint = *ep;
+	p->ep_route = route;
 	rte_seqlock_write_unlock(&p->ep_lock);
 }
 
@@ -351,7 +358,7 @@ int ws_gw_peer_add(struct ws_gw *gw, const struct ws_config_peer *cp)
 	p->timer_at = UINT64_MAX;
 	rte_seqlock_init(&p->ep_lock);
 	rte_spinlock_init(&p->window_lock);
-	p->endpoint = cp->endpoint;
+	ws_gw_peer_endpoint_set(gw, p, &cp->endpoint);
 	ret = ws_peer_table_add(gw->peers, cp->public_key, p, &p->id);
 	if (ret == 0 && p->id > WS_ALLOWEDIPS_MAX_PEER)
 		ret = -ENOSPC;
@@ -400,7 +407,7 @@ int ws_gw_peer_set_endpoint(struct ws_gw *gw, const uint8_t pubkey[WS_KEY_LEN],
 		return -ENOENT;
 	if (ep->family != WS_AF_INET && ep->family != WS_AF_INET6)
 		return -EINVAL;
-	ws_gw_peer_endpoint_set(p, ep);
+	ws_gw_peer_endpoint_set(gw, p, ep);
 	return 0;
 }
 

@@ -179,6 +179,7 @@ struct ws_gw_peer {
 	/* Endpoint: written by control (config) and reorder (roaming). */
 	rte_seqlock_t ep_lock;
 	struct ws_endpoint endpoint;
+	int32_t ep_route;               /* endpoint's next-hop code, set with it (tx.c) */
 	struct ws_noise_remote noise;   /* container_of from keypair->remote */
 
 	/* Shown by management; written with relaxed atomics. */
@@ -501,9 +502,24 @@ static inline struct ws_gw_peer *ws_gw_peer_of(struct ws_noise_remote *r)
 	return container_of(r, struct ws_gw_peer, noise);
 }
 
-/* Endpoint read and write under the peer's seqlock. */
-void ws_gw_peer_endpoint_get(struct ws_gw_peer *p, struct ws_endpoint *ep);
-void ws_gw_peer_endpoint_set(struct ws_gw_peer *p, const struct ws_endpoint *ep);
+/*
+ * Endpoint read and write under the peer's seqlock. The write also
+ * looks up the endpoint's route out of the tunnel port, and the read
+ * returns that next-hop code with the endpoint: TX sends to each peer
+ * without a route lookup (routes come from the config, which does not
+ * change while the gateway runs).
+ */
+int32_t ws_gw_peer_endpoint_get(struct ws_gw_peer *p, struct ws_endpoint *ep);
+void ws_gw_peer_endpoint_set(struct ws_gw *gw, struct ws_gw_peer *p, const struct ws_endpoint *ep);
+
+/*
+ * The next-hop code of dst leaving by gw->ports[port] (tx.c; its route
+ * tables once the ports started, the config before): dst itself (on-link
+ * in one of the port's prefixes), the port's gateway, config route i
+ * (WS_RT_ROUTE + i), or no route.
+ */
+enum { WS_RT_NONE = -1, WS_RT_ONLINK = 0, WS_RT_GATEWAY = 1, WS_RT_ROUTE = 2 };
+int32_t ws_dp_route_code(const struct ws_gw *gw, unsigned port, const struct ws_endpoint *dst);
 
 /* Role loops (one iteration each; the lcore main loop calls them). */
 void ws_rx_poll(struct ws_gw *gw, struct ws_lcore *lc);

@@ -49,17 +49,19 @@ struct tx_port_buf {
 };
 
 /*
- * The last destination this poll routed out of a port, with its next hop
- * and that hop's MAC: the packets of a burst mostly go the same way, so
- * the route lookup runs once per run of them, the neighbour lookup once
- * per run of the same next hop (peers spread over the Internet share the
- * router). Kept for one poll only, so a neighbour that changes is seen at
- * the next poll.
+ * The last next hop this poll sent to out of a port, with its MAC and the
+ * route (code) and a destination that led there: the packets of a burst
+ * mostly go the same way, so the route lookup runs once per run of one
+ * destination, and the neighbour lookup once per run of one next hop
+ * (peers spread over the Internet share the router, whose code is the
+ * same for all of them). Kept for one poll only, so a neighbour that
+ * changes is seen at the next poll.
  */
 struct tx_hop {
 	bool valid;
 	bool usable;                    /* the neighbour entry has a MAC */
-	struct ws_endpoint dst;         /* compared by address only */
+	int32_t code;                   /* the route to nh (gateway.h) */
+	struct ws_endpoint dst;         /* one destination routed to nh; by address */
 	struct ws_endpoint nh;
 	struct rte_ether_addr mac;
 };
@@ -82,34 +84,39 @@ static const struct rte_ether_addr zero_mac;
  * Routes. At start each port's on-link prefixes, config routes and
  * default gateways become one rte_rib and one rte_rib6 trie (not rte_fib:
  * see lib/wg/allowedips.c), so a packet's next hop is one lookup instead
- * of a scan of the config. Next-hop codes: WS_RT_ONLINK (dst itself),
- * WS_RT_GATEWAY (the port's gateway), WS_RT_ROUTE + i (config route i).
- * What a miss means (a /0 route, the gateway, or nothing) is worked out
- * at build time.
+ * of a scan of the config. The tries give next-hop codes (gateway.h),
+ * which rt_resolve turns into addresses. What a miss means (a /0 route,
+ * the gateway, or nothing) is worked out at build time. A peer's
+ * endpoint carries its code, looked up when the endpoint was set, so
+ * sending to many peers in turn costs no lookup per peer.
  */
-enum { WS_RT_NONE = -1, WS_RT_ONLINK = 0, WS_RT_GATEWAY = 1, WS_RT_ROUTE = 2 };
 
-static int32_t rt_resolve(const struct ws_config_port *pc, int family, int32_t code,
-			  const struct ws_config *cfg, const struct ws_endpoint *dst,
-			  struct ws_endpoint *nh)
+/* The address code names for dst out of port: nh gets family and address (port 0). */
+static int rt_resolve(const struct ws_gw *gw, unsigned port, int32_t code,
+		      const struct ws_endpoint *dst, struct ws_endpoint *nh)
 {
-	const struct ws_ipaddr *gwaddr;
-	unsigned alen = ws_endpoint_addr_len(dst);
+	const struct ws_config_port *pc = gw->ports[port].cfg;
+	const uint8_t *addr;
 
+	if (code == WS_RT_ONLINK) {
+		addr = dst->addr;
+	} else if (code >= WS_RT_ROUTE) {
+		addr = gw->cfg->routes[code - WS_RT_ROUTE].via.addr;
+	} else {
+		const struct ws_ipaddr *gwaddr = dst->family == WS_AF_INET ? &pc->gateway4 :
+									     &pc->gateway6;
+
+		if (code != WS_RT_GATEWAY || gwaddr->family != dst->family)
+			return -ENETUNREACH;
+		addr = gwaddr->addr;
+	}
+	/* Fixed sizes: no library call per packet. */
 	memset(nh, 0, sizeof(*nh));
 	nh->family = dst->family;
-	if (code == WS_RT_ONLINK) {
-		memcpy(nh->addr, dst->addr, alen);
-		return 0;
-	}
-	if (code >= WS_RT_ROUTE) {
-		memcpy(nh->addr, cfg->routes[code - WS_RT_ROUTE].via.addr, alen);
-		return 0;
-	}
-	gwaddr = family == WS_AF_INET ? &pc->gateway4 : &pc->gateway6;
-	if (code != WS_RT_GATEWAY || gwaddr->family != family)
-		return -ENETUNREACH;
-	memcpy(nh->addr, gwaddr->addr, alen);
+	if (dst->family == WS_AF_INET)
+		memcpy(nh->addr, addr, 4);
+	else
+		memcpy(nh->addr, addr, sizeof(nh->addr));
 	return 0;
 }
 
@@ -139,49 +146,62 @@ static int32_t rt_lookup(const struct ws_gw_port *gp, const struct ws_endpoint *
 	return gp->rt6_miss;
 }
 
+/*
+ * The same codes from the config itself, for a gateway assembled by hand
+ * (unit tests) with no tables: on-link first, then the longest matching
+ * route (the first listed of equals), then the port's gateway.
+ */
+static int32_t rt_scan(const struct ws_config *cfg, const struct ws_config_port *pc,
+		       const struct ws_endpoint *dst)
+{
+	const struct ws_ipaddr *gwaddr;
+	struct ws_ipaddr a;
+	int32_t best = WS_RT_NONE;
+	unsigned i;
+
+	a.family = dst->family;
+	memcpy(a.addr, dst->addr, sizeof(a.addr));
+	for (i = 0; i < pc->n_addrs; i++)
+		if (ws_prefix_contains(&pc->addrs[i], &a))
+			return WS_RT_ONLINK;
+	for (i = 0; i < cfg->n_routes; i++) {
+		const struct ws_config_route *r = &cfg->routes[i];
+
+		if (r->port >= cfg->n_ports || &cfg->ports[r->port] != pc)
+			continue;
+		if ((best == WS_RT_NONE ||
+		     r->prefix.len > cfg->routes[best - WS_RT_ROUTE].prefix.len) &&
+		    ws_prefix_contains(&r->prefix, &a))
+			best = WS_RT_ROUTE + (int32_t)i;
+	}
+	if (best != WS_RT_NONE)
+		return best;
+	gwaddr = dst->family == WS_AF_INET ? &pc->gateway4 : &pc->gateway6;
+	return gwaddr->family == dst->family ? WS_RT_GATEWAY : WS_RT_NONE;
+}
+
+int32_t ws_dp_route_code(const struct ws_gw *gw, unsigned port, const struct ws_endpoint *dst)
+{
+	const struct ws_gw_port *gp;
+
+	if (port >= gw->n_ports || port >= WS_MAX_PORTS || ws_endpoint_addr_len(dst) == 0)
+		return WS_RT_NONE;
+	gp = &gw->ports[port];
+	if (gp->cfg == NULL)
+		return WS_RT_NONE;
+	if (gp->rt4 != NULL && gp->rt6 != NULL)
+		return rt_lookup(gp, dst);
+	return rt_scan(gw->cfg, gp->cfg, dst);
+}
+
 int ws_dp_route(const struct ws_gw *gw, unsigned port, const struct ws_endpoint *dst,
 		struct ws_endpoint *nh)
 {
-	const struct ws_gw_port *gp = &gw->ports[port];
-	const struct ws_config_port *pc = gp->cfg;
-	const struct ws_config_route *best = NULL;
-	const struct ws_ipaddr *gwaddr;
-	struct ws_ipaddr a;
-	unsigned i;
+	int32_t code = ws_dp_route_code(gw, port, dst);
 
-	if (pc == NULL || ws_endpoint_addr_len(dst) == 0)
+	if (code == WS_RT_NONE)
 		return -ENETUNREACH;
-	if (gp->rt4 != NULL && gp->rt6 != NULL)
-		return rt_resolve(pc, dst->family, rt_lookup(gp, dst), gw->cfg, dst, nh);
-	/* No tables (a gateway assembled by hand, as unit tests do): scan the config. */
-	a.family = dst->family;
-	memcpy(a.addr, dst->addr, sizeof(a.addr));
-	memset(nh, 0, sizeof(*nh));
-	nh->family = dst->family;
-	for (i = 0; i < pc->n_addrs; i++) {
-		if (ws_prefix_contains(&pc->addrs[i], &a)) {
-			memcpy(nh->addr, dst->addr, ws_endpoint_addr_len(dst));
-			return 0;
-		}
-	}
-	for (i = 0; i < gw->cfg->n_routes; i++) {
-		const struct ws_config_route *r = &gw->cfg->routes[i];
-
-		if (r->port >= gw->cfg->n_ports || &gw->cfg->ports[r->port] != pc)
-			continue;
-		if ((best == NULL || r->prefix.len > best->prefix.len) &&
-		    ws_prefix_contains(&r->prefix, &a))
-			best = r;
-	}
-	if (best != NULL) {
-		memcpy(nh->addr, best->via.addr, ws_endpoint_addr_len(dst));
-		return 0;
-	}
-	gwaddr = dst->family == WS_AF_INET ? &pc->gateway4 : &pc->gateway6;
-	if (gwaddr->family != dst->family)
-		return -ENETUNREACH;
-	memcpy(nh->addr, gwaddr->addr, ws_endpoint_addr_len(dst));
-	return 0;
+	return rt_resolve(gw, port, code, dst, nh);
 }
 
 static int rt_add(struct ws_gw_port *gp, const struct ws_prefix *px, int32_t code)
@@ -363,20 +383,35 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 		tx_flush(c, port);
 }
 
-/* The next hop towards dst out of port (see struct tx_hop), or NULL: no route. */
-static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct ws_endpoint *dst)
+/* tx_hop's code argument when the caller has none: look dst up. */
+#define TX_RT_LOOKUP INT32_MIN
+
+/*
+ * The next hop towards dst out of port (see struct tx_hop), or NULL: no
+ * route. code is dst's next-hop code when the caller knows it (a peer's
+ * endpoint carries it), else TX_RT_LOOKUP.
+ */
+static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct ws_endpoint *dst,
+				   int32_t code)
 {
 	struct tx_hop *h = &c->hop[port];
 	struct ws_endpoint nh;
 
-	if (h->valid && ws_endpoint_addr_equal(&h->dst, dst))
-		return h;
-	if (ws_dp_route(c->gw, port, dst, &nh) != 0) {
-		h->valid = false;
-		return NULL;
+	if (code == TX_RT_LOOKUP) {
+		if (h->valid && ws_endpoint_addr_equal(&h->dst, dst))
+			return h;
+		code = ws_dp_route_code(c->gw, port, dst);
 	}
+	if (code == WS_RT_NONE)
+		return NULL;
+	/* Off-link, the route alone names the next hop; on-link, it is dst. */
+	if (h->valid && h->code == code && h->nh.family == dst->family &&
+	    (code != WS_RT_ONLINK || ws_endpoint_addr_equal(&h->nh, dst)))
+		return h;
+	if (rt_resolve(c->gw, port, code, dst, &nh) != 0)
+		return NULL;
 	h->dst = *dst;
-	/* Many destinations, one router: its neighbor entry is looked up once. */
+	h->code = code;
 	if (!h->valid || !ws_endpoint_addr_equal(&h->nh, &nh)) {
 		h->nh = nh;
 		h->usable = ws_neigh_usable(ws_neigh_lookup(c->gw->neigh, nh.family, nh.addr,
@@ -540,7 +575,7 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	/* Roaming: the endpoint follows the latest authenticated packet. */
 	ws_gw_peer_endpoint_get(peer, &ep);
 	if (!ws_endpoint_equal(&ep, &meta->src))
-		ws_gw_peer_endpoint_set(peer, &meta->src);
+		ws_gw_peer_endpoint_set(gw, peer, &meta->src);
 	a->ev |= WS_EV_AUTH_RECEIVED;
 	facts.birth = kp->birthdate;
 	facts.counter = meta->counter + 1;
@@ -580,7 +615,7 @@ static void tx_decrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		ws_dp_drop(lc, m, WS_GW_DROP_TTL_EXPIRED);
 		return;
 	}
-	hop = tx_hop(c, (unsigned)gw->clear_port, &in.dst);
+	hop = tx_hop(c, (unsigned)gw->clear_port, &in.dst, TX_RT_LOOKUP);
 	if (hop == NULL) {
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROUTE);
 		return;
@@ -612,6 +647,7 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	const struct tx_hop *hop;
 	struct ws_gw_peer *peer;
 	uint32_t msg_len, hdrs;
+	int32_t route;
 	uint8_t *buf;
 
 	if (meta->status != 0) {
@@ -624,7 +660,7 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 	}
 	peer = meta->peer;
 	memset(&o, 0, sizeof(o));
-	ws_gw_peer_endpoint_get(peer, &o.dst);
+	route = ws_gw_peer_endpoint_get(peer, &o.dst);
 	if (o.dst.family == WS_AF_INET && tp->net.n_v4 != 0)
 		ws_endpoint_v4(&o.src, tp->net.v4[0], tp->net.listen_port);
 	else if (o.dst.family == WS_AF_INET6 && tp->net.n_v6 != 0)
@@ -633,7 +669,7 @@ static void tx_encrypted(struct tx_ctx *c, struct rte_mbuf *m)
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROUTE);
 		return;
 	}
-	hop = tx_hop(c, port, &o.dst);
+	hop = tx_hop(c, port, &o.dst, route);
 	if (hop == NULL) {
 		ws_dp_drop(lc, m, WS_GW_DROP_NO_ROUTE);
 		return;

@@ -57,7 +57,7 @@ static void test_responder(void)
 	CU_ASSERT_FATAL(kp != NULL);
 	CU_ASSERT(p->noise.next == kp && p->noise.current == NULL);
 	CU_ASSERT(memcmp(kp->send_key, sim.remote.current->recv_key, WS_KEY_LEN) == 0);
-	ws_gw_peer_endpoint_get(p, &ep);
+	CU_ASSERT(ws_gw_peer_endpoint_get(p, &ep) == WS_RT_ONLINK);
 	CU_ASSERT(ep.family == WS_AF_INET && memcmp(ep.addr, peer_ip, 4) == 0);
 	CU_ASSERT(gw->stats[rte_lcore_id()].handshakes_in == 1);
 	CU_ASSERT(gw->stats[rte_lcore_id()].handshakes_out == 1);
@@ -492,6 +492,38 @@ static void test_nd_and_echo(void)
 	CU_ASSERT(memcmp(buf, &peer_mac, 6) == 0 && buf[34] == 0 /* echo reply */);
 	CU_ASSERT(memcmp(buf + 30, peer_ip, 4) == 0);
 	rte_pktmbuf_free(obj);
+	teardown();
+}
+
+/*
+ * A peer's endpoint carries its next-hop code out of the tunnel port,
+ * looked up whenever the endpoint is set (config, management, handshake,
+ * roaming) so TX needs no route lookup per peer: the port's gateway for
+ * an off-link endpoint, the endpoint itself on-link, none where the port
+ * has no route of that family.
+ */
+static void test_endpoint_route(void)
+{
+	const uint8_t far6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 9, [15] = 1 };
+	struct ws_endpoint ep, got;
+	struct ws_gw_peer *p;
+
+	CU_ASSERT_FATAL(setup("198.51.100.9:51820") == 0);
+	p = the_peer();
+	CU_ASSERT_FATAL(p != NULL);
+	CU_ASSERT(ws_gw_peer_endpoint_get(p, &got) == WS_RT_GATEWAY);
+	CU_ASSERT(got.family == WS_AF_INET && got.addr[0] == 198 && got.port == 51820);
+
+	ws_endpoint_v4(&ep, peer_ip, 51821);
+	CU_ASSERT(ws_gw_peer_set_endpoint(gw, sim_pub, &ep) == 0);
+	CU_ASSERT(ws_gw_peer_endpoint_get(p, &got) == WS_RT_ONLINK);
+	CU_ASSERT(ws_endpoint_equal(&got, &ep));
+	ws_endpoint_v6(&ep, far6, 51820);
+	CU_ASSERT(ws_gw_peer_set_endpoint(gw, sim_pub, &ep) == 0);
+	CU_ASSERT(ws_gw_peer_endpoint_get(p, &got) == WS_RT_NONE);
+	ws_endpoint_v6(&ep, peer_ip6, 51820);
+	CU_ASSERT(ws_gw_peer_set_endpoint(gw, sim_pub, &ep) == 0);
+	CU_ASSERT(ws_gw_peer_endpoint_get(p, &got) == WS_RT_ONLINK);
 	teardown();
 }
 
@@ -1135,6 +1167,7 @@ int main(void)
 {
 	static const struct ws_test tests[] = {
 		WS_TEST(test_responder),
+		WS_TEST(test_endpoint_route),
 		WS_TEST(test_initiator_staging),
 		WS_TEST(test_keepalive_and_overflow),
 		WS_TEST(test_cookie_under_load),

@@ -65,13 +65,23 @@ void ws_gw_peer_event(struct ws_gw *g, struct ws_gw_peer *p, uint32_t ev, uint64
 	events_seen |= ev;
 }
 
-void ws_gw_peer_endpoint_get(struct ws_gw_peer *p, struct ws_endpoint *ep)
+/*
+ * The tests write peer->endpoint directly: the fake looks its route up at
+ * each read, unless a test pins the code the endpoint carries.
+ */
+static int32_t pinned_route = INT32_MIN;
+
+int32_t ws_gw_peer_endpoint_get(struct ws_gw_peer *p, struct ws_endpoint *ep)
 {
 	*ep = p->endpoint;
+	if (pinned_route != INT32_MIN)
+		return pinned_route;
+	return ws_dp_route_code(gw, (unsigned)gw->tunnel_port, ep);
 }
 
-void ws_gw_peer_endpoint_set(struct ws_gw_peer *p, const struct ws_endpoint *ep)
+void ws_gw_peer_endpoint_set(struct ws_gw *g, struct ws_gw_peer *p, const struct ws_endpoint *ep)
 {
+	CU_ASSERT_PTR_EQUAL(g, gw);
 	p->endpoint = *ep;
 	endpoint_sets++;
 }
@@ -851,6 +861,162 @@ static void test_next_hop_per_packet(void)
 	assert_pool_full();
 }
 
+/* Config routes of test_route_codes (prefix, via, port), set in cfg for one test. */
+static const struct { const char *prefix, *via; unsigned port; } test_routes[] = {
+	{ "10.8.0.0/16", "10.1.0.254", PORT_LAN },
+	{ "10.8.1.0/24", "10.1.0.253", PORT_LAN },
+	{ "10.1.0.128/25", "10.1.0.252", PORT_LAN },    /* inside an on-link prefix */
+	{ "0.0.0.0/0", "10.1.0.251", PORT_LAN },
+	{ "fd00:9::/32", "fd00:1::fe", PORT_LAN },
+	{ "203.0.113.0/24", "192.0.2.250", PORT_WAN },
+};
+
+static struct ws_config_route *routes_install(void)
+{
+	struct ws_config_route *r = calloc(RTE_DIM(test_routes), sizeof(*r));
+	const char *why;
+
+	if (r == NULL)
+		return NULL;
+	for (unsigned i = 0; i < RTE_DIM(test_routes); i++) {
+		if (ws_prefix_parse(&r[i].prefix, test_routes[i].prefix, &why) != 0 ||
+		    ws_addr_parse(&r[i].via, test_routes[i].via, &why) != 0) {
+			free(r);
+			return NULL;
+		}
+		ws_prefix_mask(&r[i].prefix);
+		r[i].port = test_routes[i].port;
+	}
+	cfg.routes = r;
+	cfg.n_routes = RTE_DIM(test_routes);
+	ws_addr_parse(&cfg.ports[PORT_WAN].gateway4, "192.0.2.254", &why);
+	return r;
+}
+
+static void routes_remove(struct ws_config_route *r)
+{
+	cfg.routes = NULL;
+	cfg.n_routes = 0;
+	memset(&cfg.ports[PORT_WAN].gateway4, 0, sizeof(cfg.ports[PORT_WAN].gateway4));
+	free(r);
+}
+
+/* An address as a destination endpoint (port 0). */
+static int dst_of(struct ws_endpoint *ep, const char *s)
+{
+	struct ws_ipaddr a;
+	const char *why;
+
+	if (ws_addr_parse(&a, s, &why) != 0)
+		return -1;
+	memset(ep, 0, sizeof(*ep));
+	ep->family = a.family;
+	memcpy(ep->addr, a.addr, sizeof(ep->addr));
+	return 0;
+}
+
+/*
+ * The ports' route tables give every destination the code a scan of the
+ * config gives (so a code looked up before the tables existed, as a
+ * configured peer's endpoint is, stays right once they do): on-link over
+ * any route, the longest route, the first of equals, the gateway, none.
+ */
+static void test_route_codes(void)
+{
+	static const struct { const char *dst; unsigned port; int32_t want; } cases[] = {
+		{ "10.8.0.1", PORT_LAN, WS_RT_ROUTE + 0 },
+		{ "10.8.1.1", PORT_LAN, WS_RT_ROUTE + 1 },
+		{ "10.1.0.200", PORT_LAN, WS_RT_ONLINK },
+		{ "10.1.0.5", PORT_LAN, WS_RT_ONLINK },
+		{ "8.8.8.8", PORT_LAN, WS_RT_ROUTE + 3 },
+		{ "fd00:9::1", PORT_LAN, WS_RT_ROUTE + 4 },
+		{ "fd00:1::5", PORT_LAN, WS_RT_ONLINK },
+		{ "2001:db8:5::1", PORT_LAN, WS_RT_NONE },
+		{ "203.0.113.4", PORT_WAN, WS_RT_ROUTE + 5 },
+		{ "198.51.100.1", PORT_WAN, WS_RT_GATEWAY },
+		{ "192.0.2.9", PORT_WAN, WS_RT_ONLINK },
+		{ "2001:db8:5::1", PORT_WAN, WS_RT_NONE },
+		{ "2001:db8:1::9", PORT_WAN, WS_RT_ONLINK },
+		{ "10.8.0.1", PORT_WAN, WS_RT_GATEWAY },
+	};
+	struct ws_config_route *r = routes_install();
+	struct ws_endpoint dst, nh_scan, nh_table;
+	int32_t scan[RTE_DIM(cases)];
+	int rc_scan[RTE_DIM(cases)];
+
+	CU_ASSERT_FATAL(r != NULL);
+	for (unsigned i = 0; i < RTE_DIM(cases); i++) {
+		CU_ASSERT_FATAL(dst_of(&dst, cases[i].dst) == 0);
+		scan[i] = ws_dp_route_code(gw, cases[i].port, &dst);
+		CU_ASSERT_EQUAL(scan[i], cases[i].want);
+		rc_scan[i] = ws_dp_route(gw, cases[i].port, &dst, &nh_scan);
+		CU_ASSERT_EQUAL(rc_scan[i], cases[i].want == WS_RT_NONE ? -ENETUNREACH : 0);
+	}
+	CU_ASSERT_FATAL(ws_dp_routes_build(gw) == 0);
+	CU_ASSERT(gw->ports[PORT_WAN].rt4 != NULL && gw->ports[PORT_LAN].rt6 != NULL);
+	for (unsigned i = 0; i < RTE_DIM(cases); i++) {
+		CU_ASSERT_FATAL(dst_of(&dst, cases[i].dst) == 0);
+		CU_ASSERT_EQUAL(ws_dp_route_code(gw, cases[i].port, &dst), scan[i]);
+		ws_dp_routes_free(gw);
+		ws_dp_route(gw, cases[i].port, &dst, &nh_scan);
+		CU_ASSERT_FATAL(ws_dp_routes_build(gw) == 0);
+		CU_ASSERT_EQUAL(ws_dp_route(gw, cases[i].port, &dst, &nh_table), rc_scan[i]);
+		if (rc_scan[i] == 0)
+			CU_ASSERT(ws_endpoint_addr_equal(&nh_scan, &nh_table));
+	}
+	ws_dp_routes_free(gw);
+	routes_remove(r);
+}
+
+/*
+ * TX sends to a peer by the next-hop code its endpoint carries, with no
+ * lookup of its own: an on-link endpoint whose code names a route goes
+ * to that route's next hop (a code the gateway itself never gives it,
+ * which only this can show).
+ */
+static void test_encrypt_by_endpoint_route(void)
+{
+	const uint8_t via[4] = { 192, 0, 2, 250 };
+	const struct rte_ether_addr via_mac = {{ 0x02, 0, 0, 0, 0, 0x07 }};
+	struct ws_config_route *r = routes_install();
+	struct rte_mbuf *out[4];
+	uint8_t frame[2048];
+	uint32_t len;
+
+	CU_ASSERT_FATAL(r != NULL);
+	CU_ASSERT_FATAL(ws_neigh_set_static(gw->neigh, WS_AF_INET, via, &via_mac) == 0);
+	reset_counters();
+	pinned_route = WS_RT_ROUTE + 5;
+	len = make_lan_frame(frame, WS_AF_INET, host_ip, tun_ip, 37, 0xab);
+	inject(PORT_LAN, frame, len);
+	pipeline();
+	pinned_route = INT32_MIN;
+	CU_ASSERT_EQUAL_FATAL(collect(PORT_WAN, out, 4), 1);
+	CU_ASSERT(rte_is_same_ether_addr(&rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *)->dst_addr,
+					 &via_mac));
+	free_all(out, 1);
+
+	/* No route: a counted drop. */
+	pinned_route = WS_RT_NONE;
+	inject(PORT_LAN, frame, len);
+	pipeline();
+	pinned_route = INT32_MIN;
+	CU_ASSERT_EQUAL(collect(PORT_WAN, out, 4), 0);
+	CU_ASSERT_EQUAL(lc->stats->drops[WS_GW_DROP_NO_ROUTE], 1);
+
+	/* Its own code again: the peer's MAC. */
+	inject(PORT_LAN, frame, len);
+	pipeline();
+	CU_ASSERT_EQUAL_FATAL(collect(PORT_WAN, out, 4), 1);
+	CU_ASSERT(rte_is_same_ether_addr(&rte_pktmbuf_mtod(out[0], struct rte_ether_hdr *)->dst_addr,
+					 &peer_mac));
+	free_all(out, 1);
+	CU_ASSERT_FATAL(ws_neigh_delete(gw->neigh, WS_AF_INET, via) == 0);
+	routes_remove(r);
+	peer->tx_packets = peer->tx_bytes = 0;
+	assert_pool_full();
+}
+
 static void test_ttl_expires(void)
 {
 	uint8_t ip[2048], frame[2048];
@@ -1054,6 +1220,8 @@ int main(void)
 	static const struct ws_test tests[] = {
 		WS_TEST(test_encrypt_v4),
 		WS_TEST(test_encrypt_v6_endpoint_v6),
+		WS_TEST(test_route_codes),
+		WS_TEST(test_encrypt_by_endpoint_route),
 		WS_TEST(test_tx_prepare_offload),
 		WS_TEST(test_padding_capped_at_mtu),
 		WS_TEST(test_too_big_sends_icmp),
