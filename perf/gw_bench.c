@@ -52,6 +52,7 @@ static bool rounds_given;
 static unsigned only_active;       /* --active N: traffic on N peers only, no comparison */
 static int only_size = -1;         /* --size S: bench_sizes[only_size] only */
 static bool no_latency;            /* --no-latency: throughput points only */
+static bool shuffle;               /* --shuffle: peers in a fixed random order, not by id */
 
 static void add_drops(json_t *obj, const struct ws_gw *gw)
 {
@@ -246,11 +247,14 @@ static json_t *latency(struct gwh *h, enum gwh_dir dir, unsigned size, double ma
 /* The tunnel's underlay: IPv4, or IPv6 with --outer6 (modes "rtc-ipv6", "split-ipv6"). */
 static bool outer6;
 
+/* "rtc" or "split", "-ipv6" with --outer6, "-shuffled" with --shuffle. */
 static const char *mode_name(bool split)
 {
-	if (outer6)
-		return split ? "split-ipv6" : "rtc-ipv6";
-	return split ? "split" : "rtc";
+	static char name[32];
+
+	snprintf(name, sizeof(name), "%s%s%s", split ? "split" : "rtc", outer6 ? "-ipv6" : "",
+		 shuffle ? "-shuffled" : "");
+	return name;
 }
 
 /*
@@ -292,6 +296,12 @@ static json_t *bench_peers(bool split, unsigned n_peers, struct ws_aead *ceil_ae
 	}
 	if (only_active != 0 && only_active < n_peers)
 		h.n_active = only_active;
+	if (shuffle && gwh_shuffle(&h) != 0) {
+		gwh_destroy(&h);
+		json_object_set_new(res, "error", json_string(strerror(ENOMEM)));
+		return res;
+	}
+	json_object_set_new(res, "order", json_string(shuffle ? "shuffled" : "by id"));
 	t0 = rte_get_tsc_cycles();
 	rc = gwh_handshake_all(&h);
 	json_object_set_new(res, "handshake_setup_s",
@@ -506,6 +516,11 @@ int main(int argc, char **argv)
 			i++;
 			continue;
 		}
+		if (j == i && strcmp(argv[i], "--shuffle") == 0) {
+			shuffle = true;
+			i++;
+			continue;
+		}
 		if (j == i && strcmp(argv[i], "--size") == 0 && i + 1 < argc &&
 		    (only_size = size_index(argv[i + 1])) >= 0) {
 			i += 2;
@@ -525,7 +540,7 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "usage: gw_bench [--short] [--secs S] [--json FILE] "
 			"[--peers N,N,...] [--rounds N] [--active N] [--size 64|...|1420|imix] "
-			"[--no-latency] [--rtc-only|--split-only] [--outer6]\n");
+			"[--no-latency] [--shuffle] [--rtc-only|--split-only] [--outer6]\n");
 		return 2;
 	}
 	bench_short_secs(&opt, 0.1);

@@ -312,6 +312,7 @@ int gwh_destroy(struct gwh *h)
 	if (h->txs != NULL)
 		ws_memzero(h->txs, sizeof(*h->txs) * h->n_peers);
 	rte_free(h->txs);
+	free(h->order);
 	free(h->peers_cfg);
 	free(h->aips);
 	if (h->sim_aead != NULL)
@@ -448,6 +449,32 @@ void gwh_inject_frame(struct gwh *h, struct rte_mbuf *m)
 		rte_pktmbuf_free(m);
 }
 
+int gwh_shuffle(struct gwh *h)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;     /* fixed seed: every run the same order */
+
+	free(h->order);
+	h->order = malloc(sizeof(*h->order) * h->n_peers);
+	if (h->order == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < h->n_peers; i++)
+		h->order[i] = i;
+	/* Fisher-Yates with xorshift64: a bench's order, not a secret. */
+	for (unsigned i = h->n_peers; i > 1; i--) {
+		unsigned j;
+		uint32_t t;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (unsigned)(x % i);
+		t = h->order[i - 1];
+		h->order[i - 1] = h->order[j];
+		h->order[j] = t;
+	}
+	return 0;
+}
+
 unsigned gwh_inject(struct gwh *h, enum gwh_dir dir, unsigned size, unsigned n, uint64_t *next)
 {
 	struct rte_mbuf *m[BENCH_BATCH];
@@ -458,7 +485,9 @@ unsigned gwh_inject(struct gwh *h, enum gwh_dir dir, unsigned size, unsigned n, 
 	n = RTE_MIN(RTE_MIN(n, room), (unsigned)BENCH_BATCH);
 	for (; k < n; k++) {
 		uint64_t seq = (*next)++;
-		struct gwh_tx_state *t = &h->txs[seq % (h->n_active ? h->n_active : h->n_peers)];
+		unsigned i = h->n_active ? (unsigned)(seq % h->n_active) :
+			     h->order ? h->order[seq % h->n_peers] : (unsigned)(seq % h->n_peers);
+		struct gwh_tx_state *t = &h->txs[i];
 		unsigned len = bench_pkt_size(size, seq);
 
 		if (dir == GWH_ENCRYPT) {

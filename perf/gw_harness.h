@@ -41,6 +41,7 @@ struct gwh {
 	struct gwh_tx_state *txs;       /* their sending state, compact (generator) */
 	unsigned n_peers;
 	unsigned n_active;              /* peers gwh_inject cycles through; 0: all of them */
+	uint32_t *order;                /* the order it visits all of them (gwh_shuffle); NULL: by id */
 	bool split;                     /* worker on its own lcore */
 	uint8_t outer;                  /* tunnel underlay: WS_AF_INET or WS_AF_INET6 */
 	unsigned worker_lcore;
@@ -68,13 +69,22 @@ int gwh_destroy(struct gwh *h);
 /* Complete a handshake with every peer (gateway as responder), and confirm it. */
 int gwh_handshake_all(struct gwh *h);
 
+/*
+ * Visit all peers in a fixed pseudo-random order instead of by id: the
+ * peers, their keypairs and allowed-ips entries were created in id order
+ * and lie in memory in that order, which a hardware prefetcher can
+ * follow, where traffic from many peers arrives in no order. 0 or -ENOMEM.
+ */
+int gwh_shuffle(struct gwh *h);
+
 /* One run-to-completion pass of every role on the main lcore (timed into gw_cycles). */
 void gwh_poll(struct gwh *h);
 
 /*
  * Inject up to n frames for direction dir, sizes of the nominal size,
- * peers round robin from *next (the first n_active of them, when set);
- * stamps each with the TSC. Returns how many.
+ * peers round robin from *next (the first n_active of them, when set;
+ * else all, in h->order when set); stamps each with the TSC. Returns how
+ * many.
  */
 unsigned gwh_inject(struct gwh *h, enum gwh_dir dir, unsigned size, unsigned n, uint64_t *next);
 

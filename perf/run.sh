@@ -2,8 +2,9 @@
 # The benchmark suite in one go:
 #   perf/run.sh [--short|--full] [--build DIR] [--out DIR]
 # Builds (if needed) and runs crypto_ceiling, index_bench, cksum_bench,
-# gw_bench (IPv4, and IPv6 at 1 peer), hs_bench, memif_bench.py (testpmd
-# through two gateways over net_memif) and, as root, wg_compare.sh;
+# gw_bench (IPv4; IPv6 at 1 peer; 100,000 peers in a shuffled order),
+# hs_bench, memif_bench.py (testpmd through two gateways over net_memif)
+# and, as root, wg_compare.sh;
 # merges their JSON into perf/results/<timestamp>.json and
 # perf/results/latest.json, then draws perf/results/*.png (matplotlib
 # from Debian, installed with apt-get when missing).
@@ -64,6 +65,12 @@ run cksum_bench "$build/perf/cksum_bench"
 run gw_bench_rtc "$build/perf/gw_bench" --rtc-only
 run gw_bench_split "$build/perf/gw_bench" --split-only
 run gw_bench_rtc6 "$build/perf/gw_bench" --rtc-only --outer6 --peers 1
+# The peers in a fixed random order (mode rtc-shuffled): created in id
+# order, they lie in memory in that order, which by-id traffic lets the
+# hardware prefetchers follow and traffic from many peers does not.
+shuffled_peers=100000
+[ "$mode" = short ] && shuffled_peers=1000
+run gw_bench_rtcs "$build/perf/gw_bench" --rtc-only --shuffle --peers "$shuffled_peers"
 run hs_bench "$build/perf/hs_bench"
 run memif_bench python3 "$top/perf/memif_bench.py" --bin "$build/app/wirespeed/wirespeed" \
 	--ceiling-json "$tmp/crypto_ceiling.json"
@@ -88,16 +95,17 @@ doc = {"timestamp": stamp, "mode": mode, "host": platform.node(),
                     if l.startswith("model name")), "?"), "ncpu": os.cpu_count()}
 bad = []
 for part in ("crypto_ceiling", "index_bench", "cksum_bench", "gw_bench_rtc", "gw_bench_split", "gw_bench_rtc6",
-             "hs_bench", "memif_bench", "wg_compare"):
+             "gw_bench_rtcs", "hs_bench", "memif_bench", "wg_compare"):
     try:
         doc[part] = json.load(open(os.path.join(tmp, part + ".json")))
     except Exception as e:
         bad.append(f"{part}: {e}")
         doc[part] = {"error": str(e)}
-rtc, split, rtc6 = doc.pop("gw_bench_rtc"), doc.pop("gw_bench_split"), doc.pop("gw_bench_rtc6")
+rtc, split, rtc6, rtcs = (doc.pop("gw_bench_rtc"), doc.pop("gw_bench_split"),
+                          doc.pop("gw_bench_rtc6"), doc.pop("gw_bench_rtcs"))
 doc["gw_bench"] = {k: v for k, v in rtc.items() if k != "modes"}
 doc["gw_bench"]["modes"] = {**rtc.get("modes", {}), **split.get("modes", {}),
-                            **rtc6.get("modes", {})}
+                            **rtc6.get("modes", {}), **rtcs.get("modes", {})}
 if "split_unavailable" in split:
     doc["gw_bench"]["split_unavailable"] = split["split_unavailable"]
 # Headline ratios (same run): gateway / ceiling per worker core, 100k vs 1 peer.
@@ -120,9 +128,10 @@ for mname, mode_res in g.items():
             if a.get("ratio") and b.get("ratio") and a["size"] == b["size"] and a["dir"] == b["dir"]:
                 head[f"{mname}/{peers[-1]}_vs_{peers[0]}peers_of_ceiling/{a['size']}/{a['dir']}"] = \
                     round(b["ratio"] / a["ratio"], 3)
-        # The same gateway with all traffic on one of its peers, run right
-        # after each round (gw_bench.c): the one comparison made in a single moment.
-        for b in many:
+    # The same gateway with all traffic on one of its peers, run right after
+    # each round (gw_bench.c): the one comparison made in a single moment.
+    if peers and int(peers[-1]) > 1:
+        for b in mode_res[peers[-1]].get("points", []):
             if "vs_one_active" in b:
                 head[f"{mname}/{peers[-1]}_vs_1active_peer/{b['size']}/{b['dir']}"] = \
                     round(b["vs_one_active"], 3)
