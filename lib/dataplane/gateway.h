@@ -88,7 +88,7 @@ struct ws_pkt_meta {
 	uint8_t port;                   /* index into gw->ports[] it arrived on / leaves by */
 	uint8_t flags;                  /* WS_META_F_* (datapath: was "pad") */
 	int32_t status;                 /* crypto result: 0, -EBADMSG, ... */
-	uint32_t peer_id;
+	uint32_t peer_id;               /* encrypt: the peer allowed-ips chose */
 	uint32_t kp_gen;                /* kp->generation when the packet took kp */
 	uint16_t l3_off;                /* classify result: IP header offset */
 	uint16_t msg_off;               /* decrypt: WireGuard message offset */

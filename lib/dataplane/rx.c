@@ -212,8 +212,11 @@ static void rx_tunnel(struct ws_gw *gw, struct ws_lcore *lc, unsigned port,
 			ws_dp_drop(lc, data[i], WS_GW_DROP_NO_KEYPAIR);
 			continue;
 		}
+		/*
+		 * Not the peer's id: TX finds the peer through kp->remote, and
+		 * reading it here would wait for the peer's line, just asked for.
+		 */
 		meta->kp = kp;
-		meta->peer_id = ws_gw_peer_of(kp->remote)->id;
 		work[nwk++] = data[i];
 	}
 	rx_dispatch(gw, lc, work, nwk);
