@@ -386,29 +386,23 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 /* tx_hop's code argument when the caller has none: look dst up. */
 #define TX_RT_LOOKUP INT32_MIN
 
-/*
- * The next hop towards dst out of port (see struct tx_hop), or NULL: no
- * route. code is dst's next-hop code when the caller knows it (a peer's
- * endpoint carries it), else TX_RT_LOOKUP.
- */
-static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct ws_endpoint *dst,
-				   int32_t code)
+/* tx_hop's way when the last next hop is not dst's: look up and resolve. */
+static __rte_noinline const struct tx_hop *tx_hop_miss(struct tx_ctx *c, unsigned port,
+						       const struct ws_endpoint *dst, int32_t code)
 {
 	struct tx_hop *h = &c->hop[port];
 	struct ws_endpoint nh;
 
 	if (code == TX_RT_LOOKUP) {
-		if (h->valid && ws_endpoint_addr_equal(&h->dst, dst))
-			return h;
 		code = ws_dp_route_code(c->gw, port, dst);
+		if (code == WS_RT_NONE)
+			return NULL;
+		/* Another destination behind the same router. */
+		if (h->valid && h->code == code && h->nh.family == dst->family &&
+		    code != WS_RT_ONLINK)
+			return h;
 	}
-	if (code == WS_RT_NONE)
-		return NULL;
-	/* Off-link, the route alone names the next hop; on-link, it is dst. */
-	if (h->valid && h->code == code && h->nh.family == dst->family &&
-	    (code != WS_RT_ONLINK || ws_endpoint_addr_equal(&h->nh, dst)))
-		return h;
-	if (rt_resolve(c->gw, port, code, dst, &nh) != 0)
+	if (code == WS_RT_NONE || rt_resolve(c->gw, port, code, dst, &nh) != 0)
 		return NULL;
 	h->dst = *dst;
 	h->code = code;
@@ -419,6 +413,30 @@ static const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port, const struct
 	}
 	h->valid = true;
 	return h;
+}
+
+/*
+ * The next hop towards dst out of port (see struct tx_hop), or NULL: no
+ * route. code is dst's next-hop code when the caller knows it (a peer's
+ * endpoint carries it), else TX_RT_LOOKUP. Inline: most packets find the
+ * last next hop theirs.
+ */
+static inline const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port,
+					  const struct ws_endpoint *dst, int32_t code)
+{
+	const struct tx_hop *h = &c->hop[port];
+
+	if (!h->valid)
+		return tx_hop_miss(c, port, dst, code);
+	if (code == TX_RT_LOOKUP) {
+		if (ws_endpoint_addr_equal(&h->dst, dst))
+			return h;
+	} else if (h->code == code && h->nh.family == dst->family &&
+		   /* Off-link, the route alone names the next hop; on-link, it is dst. */
+		   (code != WS_RT_ONLINK || ws_endpoint_addr_equal(&h->nh, dst))) {
+		return h;
+	}
+	return tx_hop_miss(c, port, dst, code);
 }
 
 /* Ethernet in front of an IP packet leaving by port towards h's next hop. */
