@@ -13,7 +13,7 @@
  * peer's over all peers'), the cost of many peers measured in one moment.
  *
  *   gw_bench [--short] [--secs S] [--json FILE] [--peers 1,1000,100000]
- *            [--rounds N] [--active N] [--size S] [--no-latency]
+ *            [--rounds N] [--active N] [--size S] [--no-latency] [--shuffle]
  *            [--rtc-only | --split-only] [--outer6]
  *
  * --active N puts all traffic on the first N peers of each set and skips the
@@ -32,7 +32,9 @@
  * them, in split the worker's (its busy polls) and, apart, lcore 0's.
  * --outer6 runs the tunnel over IPv6 (modes "rtc-ipv6", "split-ipv6"):
  * every datagram carries a UDP checksum, which net_ring leaves to the
- * gateway to sum on TX and to verify on RX.
+ * gateway to sum on TX and to verify on RX. --shuffle sends to the peers
+ * in a fixed random order instead of by id (modes "rtc-shuffled", ...;
+ * see gwh_shuffle).
  */
 #include <errno.h>
 #include <stdio.h>
