@@ -147,7 +147,7 @@ for pt in doc.get("memif_bench", {}).get("points", []):
     for name, gw in pt.get("gateways", {}).items():
         if "ratio" in gw:
             head[f"memif/{pt['size']}/gateway_{name}/ceiling_over_cpu"] = round(gw["ratio"], 3)
-# Handshakes against the X25519 work they need, measured right after on the same lcore.
+# Handshakes against the X25519 work they need, timed on the same lcore between their chunks.
 hsr = doc.get("hs_bench", {}).get("handshakes", {})
 if "vs_x25519_floor" in hsr:
     head["handshakes/per_s_per_lcore"] = round(hsr["handshakes_per_s_per_lcore"])

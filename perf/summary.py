@@ -116,7 +116,8 @@ def main():
               f"{f(h.get('handshakes_per_s_per_lcore'), '{:.0f}')} per second per lcore "
               f"(busy time), {f(h.get('wall_handshakes_per_s'), '{:.0f}')} wall.\n")
         if "vs_x25519_floor" in h:
-            print(f"X25519 alone, on the same lcore right after: {f(h['x25519_cycles'], '{:.0f}')} "
+            print(f"X25519 alone, on the same lcore between the handshakes' chunks: "
+                  f"{f(h['x25519_cycles'], '{:.0f}')} "
                   f"cycles a variable-base multiplication, {f(h['x25519_keypair_cycles'], '{:.0f}')} "
                   f"a fresh key pair; three and one a handshake allow "
                   f"{f(h['x25519_floor_per_s'], '{:.0f}')} per second at most. The gateway's "

@@ -386,6 +386,18 @@ static void tx_queue(struct tx_ctx *c, unsigned port, struct rte_mbuf *m)
 /* tx_hop's code argument when the caller has none: look dst up. */
 #define TX_RT_LOOKUP INT32_MIN
 
+/*
+ * Whether h holds the next hop of dst, whose next-hop code is code:
+ * off-link, the route alone names the next hop (peers behind one router
+ * share it); on-link, the next hop is dst itself.
+ */
+static inline bool tx_hop_serves(const struct tx_hop *h, int32_t code,
+				 const struct ws_endpoint *dst)
+{
+	return h->valid && h->code == code && h->nh.family == dst->family &&
+	       (code != WS_RT_ONLINK || ws_endpoint_addr_equal(&h->nh, dst));
+}
+
 /* tx_hop's way when the last next hop is not dst's: look up and resolve. */
 static __rte_noinline const struct tx_hop *tx_hop_miss(struct tx_ctx *c, unsigned port,
 						       const struct ws_endpoint *dst, int32_t code)
@@ -395,11 +407,7 @@ static __rte_noinline const struct tx_hop *tx_hop_miss(struct tx_ctx *c, unsigne
 
 	if (code == TX_RT_LOOKUP) {
 		code = ws_dp_route_code(c->gw, port, dst);
-		if (code == WS_RT_NONE)
-			return NULL;
-		/* Another destination behind the same router. */
-		if (h->valid && h->code == code && h->nh.family == dst->family &&
-		    code != WS_RT_ONLINK)
+		if (tx_hop_serves(h, code, dst))
 			return h;
 	}
 	if (code == WS_RT_NONE || rt_resolve(c->gw, port, code, dst, &nh) != 0)
@@ -426,16 +434,9 @@ static inline const struct tx_hop *tx_hop(struct tx_ctx *c, unsigned port,
 {
 	const struct tx_hop *h = &c->hop[port];
 
-	if (!h->valid)
-		return tx_hop_miss(c, port, dst, code);
-	if (code == TX_RT_LOOKUP) {
-		if (ws_endpoint_addr_equal(&h->dst, dst))
-			return h;
-	} else if (h->code == code && h->nh.family == dst->family &&
-		   /* Off-link, the route alone names the next hop; on-link, it is dst. */
-		   (code != WS_RT_ONLINK || ws_endpoint_addr_equal(&h->nh, dst))) {
+	if (code == TX_RT_LOOKUP ? h->valid && ws_endpoint_addr_equal(&h->dst, dst)
+				 : tx_hop_serves(h, code, dst))
 		return h;
-	}
 	return tx_hop_miss(c, port, dst, code);
 }
 
